@@ -1,0 +1,12 @@
+"""order_management: the Temporal order-management workshop, as an importable package.
+
+Modules, one concept each:
+- shared: the order, its result and status values, validation (used by every side)
+- workflow: OrderWorkflow, the deterministic orchestration (approval, steps, saga)
+- activities: the side effects, calls to mock services
+- ledger: the mock services' books in SQLite, the proof of exactly-once
+- config, connection, devserver: where Temporal is, and the local dev server
+- worker, starter, orders: running workers, placing orders, sending them messages
+"""
+
+__version__ = "0.1.0"

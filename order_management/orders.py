@@ -1,0 +1,102 @@
+"""The client side: placing orders and talking to their workflows.
+
+Starters, notebooks and tests all go through these functions, so a mistake a user can make
+(an order id already running, a decision for an order that has finished, a worker that is
+not running) comes back as one `OrderError` with a sentence to act on, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from order_management import config
+from order_management.shared import Order, OrderResult, validate_order, workflow_id_for
+from order_management.workflow import OrderWorkflow
+
+DEFAULT_RESULT_TIMEOUT_SECONDS = 60.0
+
+
+class OrderError(RuntimeError):
+    """Something a user asked of an order cannot be done; the message says why."""
+
+
+async def place_order(client: Client, order: Order,
+                      task_queue: str | None = None) -> WorkflowHandle[OrderWorkflow, OrderResult]:
+    """Validate the order and start its workflow (id `order-workflow-<order_id>`)."""
+    validate_order(order)
+    workflow_id = workflow_id_for(order.order_id)
+    try:
+        return await client.start_workflow(OrderWorkflow.run, order, id=workflow_id,
+                                           task_queue=task_queue or config.task_queue())
+    except WorkflowAlreadyStartedError:
+        raise OrderError(f"Order {order.order_id} is still running (workflow {workflow_id}); "
+                         "let it finish, or use another order id") from None
+
+
+def order_handle(client: Client, order_id: str) -> WorkflowHandle[OrderWorkflow, OrderResult]:
+    """The handle of an order's workflow (its latest run), for queries, signals and updates."""
+    return client.get_workflow_handle_for(OrderWorkflow.run, workflow_id_for(order_id))
+
+
+async def send_approval(handle: WorkflowHandle, approved: bool) -> None:
+    """Signal the approver's decision. Signals to a finished order are refused here."""
+    try:
+        await handle.signal(OrderWorkflow.approve_order, approved)
+    except RPCError as err:
+        raise OrderError(_rpc_problem(handle, err)) from None
+
+
+async def decide(handle: WorkflowHandle, approved: bool) -> str:
+    """Send the decision as an Update and return the outcome ("approved" or "rejected")."""
+    try:
+        return await handle.execute_update(OrderWorkflow.decide, approved)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        raise OrderError(f"Decision refused: {reason}") from None
+    except RPCError as err:
+        raise OrderError(_rpc_problem(handle, err)) from None
+
+
+async def await_result(handle: WorkflowHandle,
+                       timeout: float | None = DEFAULT_RESULT_TIMEOUT_SECONDS) -> OrderResult:
+    """The order's result, waiting at most `timeout` seconds (None: as long as it takes)."""
+    try:
+        return await asyncio.wait_for(handle.result(), timeout)
+    except asyncio.TimeoutError:
+        status = await _status_or_none(handle)
+        hint = ("it is waiting for an approval decision" if status == "awaiting_approval"
+                else "is a worker running on this task queue?")
+        raise OrderError(f"No result for {handle.id} within {timeout:g} s "
+                         f"(status: {status or 'unknown'}); {hint}") from None
+    except WorkflowFailureError as err:
+        cause = err.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        raise OrderError(f"Workflow {handle.id} failed: {reason}") from None
+    except RPCError as err:
+        raise OrderError(_rpc_problem(handle, err)) from None
+
+
+async def _status_or_none(handle: WorkflowHandle) -> str | None:
+    """The order's status, or None if no worker answers the query in time."""
+    try:
+        return await asyncio.wait_for(handle.query(OrderWorkflow.get_status), 5)
+    except (asyncio.TimeoutError, RPCError):
+        return None
+
+
+def _rpc_problem(handle: WorkflowHandle, err: RPCError) -> str:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        if "completed" in err.message:
+            return f"Order workflow {handle.id} has already finished; it takes no more messages"
+        return f"No order workflow {handle.id} exists"
+    return f"Temporal refused the request for {handle.id}: {err.message}"

@@ -1,0 +1,90 @@
+"""Worker: the process that polls a task queue and runs the order workflows and activities.
+
+Temporal never runs your code itself; workers do. Start as many as you like, on as many
+machines as you like (`python -m order_management.worker`): they share the task queue, and
+if one dies another carries on from the order's history.
+
+    python worker.py                      # from inside order_management/, as the seed does
+    python -m order_management.worker     # from anywhere
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from order_management import activities, config
+from order_management.connection import ServerUnavailable, connect, exit_process
+from order_management.workflow import OrderWorkflow
+
+WORKER_START_TIMEOUT_SECONDS = 30.0
+
+
+def build_worker(client: Client, task_queue: str | None = None) -> Worker:
+    """A worker for the order workflow and its activities (not started yet)."""
+    return Worker(
+        client,
+        task_queue=task_queue or config.task_queue(),
+        workflows=[OrderWorkflow],
+        activities=activities.ALL,
+    )
+
+
+async def start_polling(worker: Worker) -> asyncio.Task[None]:
+    """Run `worker` in a background task and return once it polls (its namespace checked).
+
+    Raises the worker's own error if it cannot start (an unknown namespace, say).
+    """
+    task = asyncio.create_task(worker.run(), name=f"worker:{worker.task_queue}")
+    deadline = asyncio.get_running_loop().time() + WORKER_START_TIMEOUT_SECONDS
+    while not worker.is_running:
+        if task.done():
+            task.result()  # raises the worker's error
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("The worker did not start polling within "
+                               f"{WORKER_START_TIMEOUT_SECONDS:g} s")
+        await asyncio.sleep(0.01)
+    return task
+
+
+async def serve(task_queue: str | None = None) -> None:
+    """Run a worker until SIGINT or SIGTERM, then shut it down gracefully."""
+    client = await connect()
+    worker = build_worker(client, task_queue)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    running = await start_polling(worker)
+    print(f"Worker ready and polling task queue: {worker.task_queue}", flush=True)
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if running.done():
+        running.result()
+    await worker.shutdown()
+    print("Worker stopped.", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m order_management.worker",
+                                     description="Run an order-management worker.")
+    parser.add_argument("--task-queue", help=f"default: {config.task_queue()}")
+    args = parser.parse_args(argv)
+    try:
+        asyncio.run(serve(args.task_queue))
+    except (ServerUnavailable, config.ConfigurationError) as err:
+        print(err, file=sys.stderr)
+        return 1
+    except RuntimeError as err:  # the worker's own fatal errors, e.g. an unknown namespace
+        print(f"Worker failed: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    exit_process(main())

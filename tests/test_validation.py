@@ -1,0 +1,52 @@
+"""The validation every side uses: what makes an order invalid, in one readable line."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from order_management.shared import InvalidOrder, Order, OrderItem, make_order, validate_order
+
+
+def test_a_plain_order_is_valid() -> None:
+    order = make_order(500)
+    assert validate_order(order) is order
+    assert order.order_id == "ORDER-500"
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda o: o.items.clear(), "no items"),
+        (lambda o: setattr(o.items[0], "quantity", 0), "quantity"),
+        (lambda o: setattr(o.items[0], "quantity", -2), "quantity"),
+        (lambda o: setattr(o.items[0], "price", -1.0), "price"),
+        (lambda o: setattr(o, "total_amount", 500.02), "does not match"),
+        (lambda o: setattr(o, "total_amount", math.inf), "finite"),
+        (lambda o: setattr(o, "fail_at", "shipping"), "unknown failure step"),
+        (lambda o: setattr(o, "transient_failures", -1), "transient"),
+        (lambda o: setattr(o, "approval_timeout_seconds", 0), "approval timeout"),
+        (lambda o: setattr(o, "mock_delay_seconds", 3600), "mock delay"),
+        (lambda o: setattr(o, "order_id", " "), "order id"),
+    ],
+)
+def test_invalid_orders_are_refused_with_one_line_saying_why(change, says: str) -> None:
+    order = make_order(500)
+    change(order)
+    with pytest.raises(InvalidOrder) as refused:
+        validate_order(order)
+    message = str(refused.value)
+    assert says in message
+    assert "\n" not in message
+
+
+def test_total_within_a_cent_of_the_items_is_accepted() -> None:
+    order = Order("ORDER-X", "CUST-1", [OrderItem("PROD-001", 3, 0.1)], total_amount=0.3)
+    validate_order(order)
+
+
+@pytest.mark.parametrize(("amount", "order_id"), [(500, "ORDER-500"), (1000.01, "ORDER-1000.01"),
+                                                  (1000.5, "ORDER-1000.5")])
+def test_default_order_id_is_the_amount_as_a_person_writes_it(amount: float, order_id: str) -> None:
+    assert make_order(amount).order_id == order_id
