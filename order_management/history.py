@@ -1,13 +1,44 @@
 """Histories: reading what Temporal recorded about a workflow, event by event.
 
 A workflow's history is the source of truth Temporal replays to recover it. These helpers
-turn it into something a person (or a test) can read.
+turn it into something a person (or a test) can read: a pandas table of events with
+readable names, one row per activity execution for a timeline chart, the list of workflows
+the server knows (visibility), and a replay of a saved history against today's code.
 """
 
 from __future__ import annotations
 
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHistory
+import asyncio
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import pandas as pd
+from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.converter import DataConverter
+from temporalio.worker import Replayer
+
+from order_management.workflow import OrderWorkflow
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+HISTORY_COLUMNS = ["event_id", "time", "event_type", "activity", "attempt", "duration", "details"]
+SPAN_COLUMNS = ["workflow_id", "activity", "activity_id", "scheduled", "started", "closed",
+                "attempts", "outcome", "retry_wait", "duration"]
+WORKFLOW_COLUMNS = ["workflow_id", "run_id", "workflow_type", "status", "start_time",
+                    "close_time", "duration", "task_queue"]
+
+DETAILS_WIDTH = 120
+"""Longer details (an order's JSON, a stack of messages) are cut here to keep tables readable."""
 
 
 def scheduled_activities(history: WorkflowHistory) -> list[str]:
@@ -17,3 +48,197 @@ def scheduled_activities(history: WorkflowHistory) -> list[str]:
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
+
+
+# -- one row per event ----------------------------------------------------------------------
+
+def readable(enum_name: str, prefix: str = "") -> str:
+    """EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> ActivityTaskScheduled (as the Web UI writes it)."""
+    return "".join(word.capitalize() for word in enum_name.removeprefix(prefix).split("_"))
+
+
+def event_type_name(event: HistoryEvent) -> str:
+    return readable(EventType.Name(event.event_type), "EVENT_TYPE_")
+
+
+def _attributes(event: HistoryEvent) -> Any:
+    """The event's own attributes (each event type has its own message)."""
+    return getattr(event, event.WhichOneof("attributes"))
+
+
+# Events that close something another event opened, and the field naming that event:
+# their duration is the time between the two.
+_OPENED_BY = {
+    "ActivityTaskCompleted": "scheduled_event_id",
+    "ActivityTaskFailed": "scheduled_event_id",
+    "ActivityTaskTimedOut": "scheduled_event_id",
+    "ActivityTaskCanceled": "scheduled_event_id",
+    "WorkflowTaskCompleted": "scheduled_event_id",
+    "WorkflowTaskFailed": "scheduled_event_id",
+    "WorkflowTaskTimedOut": "scheduled_event_id",
+    "TimerFired": "started_event_id",
+    "TimerCanceled": "started_event_id",
+    "WorkflowExecutionUpdateCompleted": "accepted_event_id",
+    "ChildWorkflowExecutionCompleted": "initiated_event_id",
+    "ChildWorkflowExecutionFailed": "initiated_event_id",
+}
+_WORKFLOW_CLOSED = {"WorkflowExecutionCompleted", "WorkflowExecutionFailed",
+                    "WorkflowExecutionTimedOut", "WorkflowExecutionTerminated",
+                    "WorkflowExecutionCanceled", "WorkflowExecutionContinuedAsNew"}
+
+
+def history_frame(history: WorkflowHistory) -> pd.DataFrame:
+    """The history as a table, one row per event.
+
+    Columns: event_id, time (UTC), event_type (e.g. "ActivityTaskScheduled"), activity (its
+    name, also on the Started/Completed/Failed events of that activity), attempt (of an
+    activity or workflow task), duration (for an event that closes another: since that one,
+    e.g. from ActivityTaskScheduled to ActivityTaskCompleted, retries included) and details
+    (signal and update names with their arguments, timer durations, results, failures).
+    """
+    by_id: dict[int, HistoryEvent] = {}
+    rows = []
+    for event in history.events:
+        by_id[event.event_id] = event
+        kind = event_type_name(event)
+        rows.append({
+            "event_id": event.event_id,
+            "time": event.event_time.ToDatetime(tzinfo=timezone.utc),
+            "event_type": kind,
+            "activity": _activity_name(event, by_id),
+            "attempt": _attempt(event, by_id),
+            "duration": _duration(event, kind, by_id, history.events[0]),
+            "details": _details(event, kind),
+        })
+    frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    frame["attempt"] = frame["attempt"].astype("Int64")
+    frame["duration"] = pd.to_timedelta(frame["duration"])
+    return frame
+
+
+async def fetch_history_frame(handle: WorkflowHandle) -> pd.DataFrame:
+    """`history_frame` of a workflow's history as the server has it right now."""
+    return history_frame(await handle.fetch_history())
+
+
+def _activity_name(event: HistoryEvent, by_id: dict[int, HistoryEvent]) -> str | None:
+    if event.HasField("activity_task_scheduled_event_attributes"):
+        return event.activity_task_scheduled_event_attributes.activity_type.name
+    scheduled = by_id.get(getattr(_attributes(event), "scheduled_event_id", 0))
+    if scheduled is not None and scheduled.HasField("activity_task_scheduled_event_attributes"):
+        return scheduled.activity_task_scheduled_event_attributes.activity_type.name
+    return None
+
+
+def _attempt(event: HistoryEvent, by_id: dict[int, HistoryEvent]) -> int | None:
+    attributes = _attributes(event)
+    if getattr(attributes, "attempt", 0):
+        return attributes.attempt
+    # An activity's closing event carries no attempt: it is that of its Started event.
+    if _activity_name(event, by_id) is not None:
+        started = by_id.get(getattr(attributes, "started_event_id", 0))
+        return getattr(_attributes(started), "attempt", None) if started else None
+    return None
+
+
+def _duration(event: HistoryEvent, kind: str, by_id: dict[int, HistoryEvent],
+              first: HistoryEvent) -> timedelta | None:
+    if kind in _WORKFLOW_CLOSED:
+        opened = first
+    else:
+        opened = by_id.get(getattr(_attributes(event), _OPENED_BY.get(kind, ""), 0))
+    if opened is None:
+        return None
+    return event.event_time.ToDatetime() - opened.event_time.ToDatetime()
+
+
+# -- details ------------------------------------------------------------------------------
+
+def _value(payload: Payload) -> Any:
+    return DataConverter.default.payload_converter.from_payload(payload)
+
+
+def _brief(value: Any) -> str:
+    """A value as compact JSON; empty fields of a dict (nulls, empty lists) left out."""
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if v not in (None, [], {}, "")}
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _arguments(payloads: Payloads) -> str:
+    return ", ".join(_brief(_value(p)) for p in payloads.payloads)
+
+
+def _result(payloads: Payloads) -> str:
+    values = [_value(p) for p in payloads.payloads]
+    return "" if values in ([], [None]) else "result " + ", ".join(map(_brief, values))
+
+
+def failure_text(failure: Failure) -> str:
+    """`PaymentDeclined: the card was declined`: the error type (if any) and its message."""
+    error_type = failure.application_failure_info.type
+    text = f"{error_type}: {failure.message}" if error_type else failure.message
+    if failure.HasField("cause"):
+        text += f" (cause: {failure_text(failure.cause)})"
+    return text
+
+
+def _seconds(duration: Any) -> str:
+    return f"{duration.ToTimedelta().total_seconds():g}s"
+
+
+def _scheduled(a: Any) -> str:
+    retry = a.retry_policy
+    return (f"timeout {_seconds(a.start_to_close_timeout)}; retries every "
+            f"{_seconds(retry.initial_interval)} x{retry.backoff_coefficient:g} "
+            f"up to {_seconds(retry.maximum_interval)}")
+
+
+def _started(a: Any) -> str:
+    if a.attempt <= 1:
+        return ""
+    failed = a.attempt - 1
+    return (f"after {failed} failed attempt{'s' if failed > 1 else ''}; last failure: "
+            f"{failure_text(a.last_failure)}")
+
+
+def _update_outcome(a: Any) -> str:
+    if a.outcome.HasField("failure"):
+        return f"failed: {failure_text(a.outcome.failure)}"
+    return _result(a.outcome.success)
+
+
+DETAILS: dict[str, Callable[[Any], str]] = {
+    "WorkflowExecutionStarted": lambda a: f"{a.workflow_type.name} on task queue "
+    f"{a.task_queue.name}, input {_arguments(a.input)}",
+    "WorkflowExecutionCompleted": lambda a: _result(a.result),
+    "WorkflowExecutionFailed": lambda a: failure_text(a.failure),
+    "WorkflowExecutionTerminated": lambda a: f"terminated: {a.reason}",
+    "WorkflowExecutionSignaled": lambda a: f"signal {a.signal_name}({_arguments(a.input)})",
+    "WorkflowExecutionUpdateAccepted": lambda a: f"update {a.accepted_request.input.name}"
+    f"({_arguments(a.accepted_request.input.args)})",
+    "WorkflowExecutionUpdateCompleted": _update_outcome,
+    "WorkflowTaskFailed": lambda a: readable(WorkflowTaskFailedCause.Name(a.cause),
+                                             "WORKFLOW_TASK_FAILED_CAUSE_")
+    + f": {a.failure.message}",
+    "ActivityTaskScheduled": _scheduled,
+    "ActivityTaskStarted": _started,
+    "ActivityTaskCompleted": lambda a: _result(a.result),
+    "ActivityTaskFailed": lambda a: failure_text(a.failure),
+    "ActivityTaskTimedOut": lambda a: failure_text(a.failure),
+    "TimerStarted": lambda a: f"timer {a.timer_id} fires after {_seconds(a.start_to_fire_timeout)}",
+    "TimerFired": lambda a: f"timer {a.timer_id} fired",
+    "TimerCanceled": lambda a: f"timer {a.timer_id} canceled",
+}
+"""How to describe each event type in one line (event types not listed have no details)."""
+
+
+
+
+def _details(event: HistoryEvent, kind: str) -> str:
+    text = DETAILS.get(kind, lambda a: "")(_attributes(event))
+    # The workflow's own label for a timer or activity, e.g. "approval timeout".
+    if event.user_metadata.HasField("summary"):
+        text = f"{_value(event.user_metadata.summary)}: {text}"
+    return text if len(text) <= DETAILS_WIDTH else text[: DETAILS_WIDTH - 1] + "…"
