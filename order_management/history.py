@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.converter import DataConverter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
 from order_management.workflow import OrderWorkflow
@@ -242,3 +244,185 @@ def _details(event: HistoryEvent, kind: str) -> str:
     if event.user_metadata.HasField("summary"):
         text = f"{_value(event.user_metadata.summary)}: {text}"
     return text if len(text) <= DETAILS_WIDTH else text[: DETAILS_WIDTH - 1] + "…"
+
+
+# -- one row per activity execution: the timeline -------------------------------------------
+
+def activity_spans(histories: WorkflowHistory | Iterable[WorkflowHistory]) -> pd.DataFrame:
+    """One row per activity the workflow(s) scheduled, for a timeline.
+
+    scheduled/started/closed are UTC times; started is that of the last attempt (Temporal
+    records only the attempt that finished), so `retry_wait` (started - scheduled) is the
+    time spent in failed attempts and the backoff between them. `duration` runs from
+    scheduled to closed; outcome is completed, failed, timed out, canceled or running.
+    """
+    if isinstance(histories, WorkflowHistory):
+        histories = [histories]
+    rows = [row for history in histories for row in _spans_of(history)]
+    frame = pd.DataFrame(rows, columns=SPAN_COLUMNS)
+    for column in ("scheduled", "started", "closed"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["attempts"] = frame["attempts"].astype("Int64")
+    frame["retry_wait"] = frame["started"] - frame["scheduled"]
+    frame["duration"] = frame["closed"] - frame["scheduled"]
+    return frame
+
+
+_OUTCOMES = {"ActivityTaskCompleted": "completed", "ActivityTaskFailed": "failed",
+             "ActivityTaskTimedOut": "timed out", "ActivityTaskCanceled": "canceled"}
+
+
+def _spans_of(history: WorkflowHistory) -> list[dict[str, Any]]:
+    spans: dict[int, dict[str, Any]] = {}
+    for event in history.events:
+        kind = event_type_name(event)
+        moment = event.event_time.ToDatetime(tzinfo=timezone.utc)
+        attributes = _attributes(event)
+        if kind == "ActivityTaskScheduled":
+            spans[event.event_id] = {
+                "workflow_id": history.workflow_id, "activity": attributes.activity_type.name,
+                "activity_id": attributes.activity_id, "scheduled": moment, "started": None,
+                "closed": None, "attempts": None, "outcome": "running",
+            }
+        elif kind == "ActivityTaskStarted":
+            spans[attributes.scheduled_event_id].update(started=moment,
+                                                        attempts=attributes.attempt)
+        elif kind in _OUTCOMES:
+            spans[attributes.scheduled_event_id].update(closed=moment, outcome=_OUTCOMES[kind])
+    return list(spans.values())
+
+
+def plot_timeline(spans: pd.DataFrame, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """A Gantt chart of `activity_spans`: one row per activity for one order, one row per
+    order for several. Bars are coloured by activity; a pale lead-in is the time spent
+    retrying (failed attempts and backoff); a hatched bar is an activity that failed."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    by_order = spans["workflow_id"].nunique() > 1
+    lanes = list(dict.fromkeys(spans["workflow_id" if by_order else "activity"]))
+    names = list(dict.fromkeys(spans["activity"]))
+    colours = dict(zip(names, plt.get_cmap("tab10").colors))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 1.2 + 0.45 * len(lanes)))
+    origin = spans["scheduled"].min()
+    for span in spans.itertuples():
+        lane = lanes.index(span.workflow_id if by_order else span.activity)
+        scheduled = (span.scheduled - origin).total_seconds()
+        started = scheduled if pd.isna(span.started) else (span.started - origin).total_seconds()
+        closed = started if pd.isna(span.closed) else (span.closed - origin).total_seconds()
+        colour = colours[span.activity]
+        ax.barh(lane, started - scheduled, left=scheduled, color=colour, alpha=0.3)
+        failed = span.outcome not in ("completed", "running")
+        ax.barh(lane, closed - started, left=started, color=colour,
+                edgecolor="black" if failed else colour, linewidth=0.5,
+                hatch="//" if failed else None)
+    ax.set_yticks(range(len(lanes)), lanes)
+    ax.invert_yaxis()  # the first lane on top, as in a history read top to bottom
+    ax.set_xlabel("seconds since the first activity was scheduled")
+    legend = [Patch(color=colours[name], label=name) for name in names]
+    legend += [Patch(facecolor="lightgrey", alpha=0.5, label="retrying (failed attempts, backoff)"),
+               Patch(facecolor="white", edgecolor="black", hatch="//", label="failed")]
+    ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    ax.set_title(title or ("Activities of " + (f"{len(lanes)} orders" if by_order
+                                                else spans["workflow_id"].iloc[0])))
+    return ax
+
+
+# -- visibility: the workflows the server knows --------------------------------------------
+
+async def workflows_frame(client: Client, query: str = "", *, at_least: int = 0,
+                          timeout: float = 10.0) -> pd.DataFrame:
+    """The workflows matching a visibility query (e.g. "WorkflowType = 'OrderWorkflow'"),
+    newest first: workflow_id, run_id, workflow_type, status (Running, Completed, Failed...),
+    start_time, close_time, duration and task_queue.
+
+    Visibility is eventually consistent: a workflow started or closed a moment ago may not
+    be listed (or show its new status) yet. With `at_least`, poll until that many match, for
+    at most `timeout` seconds, then raise `TimeoutError` saying how many were seen.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            rows = [_workflow_row(w) async for w in client.list_workflows(query)]
+        except RPCError as err:
+            if err.status != RPCStatusCode.INVALID_ARGUMENT:
+                raise
+            raise ValueError(f"Invalid visibility query {query!r}: {err.message}") from None
+        if len(rows) >= at_least:
+            break
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"Only {len(rows)} of the {at_least} expected workflows match "
+                               f"{query!r} after {timeout:g} s; the server's visibility store "
+                               "lags behind, or fewer workflows exist. Run the cell again.")
+        await asyncio.sleep(0.2)
+    frame = pd.DataFrame(rows, columns=WORKFLOW_COLUMNS)
+    for column in ("start_time", "close_time"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["duration"] = frame["close_time"] - frame["start_time"]
+    return frame
+
+
+def _workflow_row(workflow: Any) -> dict[str, Any]:
+    return {
+        "workflow_id": workflow.id, "run_id": workflow.run_id,
+        "workflow_type": workflow.workflow_type,
+        "status": readable(workflow.status.name) if workflow.status else None,
+        "start_time": workflow.start_time, "close_time": workflow.close_time,
+        "task_queue": workflow.task_queue,
+    }
+
+
+# -- saving a history and replaying it -----------------------------------------------------
+
+def save_history(history: WorkflowHistory, folder: Path | str) -> Path:
+    """Write the history as JSON (the format the Web UI and `temporal workflow show
+    --output json` export) to `<folder>/<workflow id>.json`."""
+    path = Path(folder) / f"{history.workflow_id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(history.to_json())
+    return path
+
+
+def load_history(path: Path | str, workflow_id: str | None = None) -> WorkflowHistory:
+    """A history saved as JSON; its workflow id is the file name unless given."""
+    path = Path(path)
+    return WorkflowHistory.from_json(workflow_id or path.stem, path.read_text())
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    """What replaying one history against today's workflow code found."""
+
+    workflow_id: str
+    events: int
+    deterministic: bool
+    problem: str | None = None
+
+    def __str__(self) -> str:
+        if self.deterministic:
+            return (f"{self.workflow_id}: replayed {self.events} events; the code makes the "
+                    "same decisions the history recorded (deterministic)")
+        return f"{self.workflow_id}: NOT deterministic: {self.problem}"
+
+
+async def replay(history: WorkflowHistory) -> ReplayOutcome:
+    """Replay a history against `OrderWorkflow` as it is now, without any server or worker.
+
+    This is what a worker does to recover an order: it re-runs the workflow code and checks
+    that each decision matches the recorded events. A mismatch (a non-deterministic change)
+    is reported, not raised.
+    """
+    result = await Replayer(workflows=[OrderWorkflow]).replay_workflow(
+        history, raise_on_replay_failure=False)
+    failure = result.replay_failure
+    return ReplayOutcome(workflow_id=history.workflow_id, events=len(history.events),
+                         deterministic=failure is None,
+                         problem=None if failure is None else _failure_message(failure))
+
+
+def _failure_message(failure: Exception) -> str:
+    # The SDK core wraps the reason in a debug dump: keep its `message: "..."` part.
+    text = str(failure)
+    found = re.search(r'message: "((?:[^"\\]|\\.)*)"', text)
+    return found.group(1).replace('\\"', '"') if found else text.splitlines()[0]

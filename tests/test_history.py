@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import matplotlib
 import pandas as pd
-from temporalio.client import WorkflowHistory
+import pytest
+from temporalio.client import Client, WorkflowHistory
 
-from order_management.history import history_frame
+from order_management.history import (
+    activity_spans,
+    fetch_history_frame,
+    history_frame,
+    load_history,
+    plot_timeline,
+    replay,
+    save_history,
+    workflows_frame,
+)
+from order_management.ledger import Ledger
+from order_management.orders import await_result, place_order
+from order_management.shared import make_order
 
+from .conftest import running_worker
 from .record_histories import HISTORIES
+
+matplotlib.use("Agg")  # no display in CI
+import matplotlib.pyplot as plt  # noqa: E402
 
 
 def recorded(scenario: str) -> WorkflowHistory:
@@ -80,3 +100,116 @@ def test_signal_and_timer_details() -> None:
     assert fired["duration"].iloc[0] >= pd.Timedelta(seconds=1)
     assert '"status":"approval_timed_out"' in rows(timed_out, "WorkflowExecutionCompleted")[
         "details"].iloc[0]
+
+
+# -- activity spans and the timeline -------------------------------------------------------
+
+def test_activity_spans_one_row_per_activity_with_attempts_and_outcome() -> None:
+    spans = activity_spans(recorded("transient_retry")).set_index("activity")
+    assert spans.index.tolist() == ["reserve_inventory", "process_payment", "initiate_delivery"]
+    assert spans["attempts"].tolist() == [1, 3, 1]
+    assert spans["outcome"].tolist() == ["completed"] * 3
+    # The retried step spent its time waiting between attempts, the others hardly any.
+    assert spans.loc["process_payment", "retry_wait"] >= pd.Timedelta(seconds=0.6)
+    assert spans.loc["reserve_inventory", "retry_wait"] < pd.Timedelta(seconds=0.5)
+    assert (spans["closed"] >= spans["started"]).all()
+    assert (spans["duration"] == spans["closed"] - spans["scheduled"]).all()
+
+
+def test_spans_of_several_orders_show_the_failure_and_the_compensations() -> None:
+    spans = activity_spans([recorded("completed"), recorded("compensated_at_delivery")])
+    compensated = spans[spans["workflow_id"] == "order-workflow-compensated_at_delivery"]
+    assert list(zip(compensated["activity"], compensated["outcome"])) == [
+        ("reserve_inventory", "completed"), ("process_payment", "completed"),
+        ("initiate_delivery", "failed"), ("refund_payment", "completed"),
+        ("release_inventory", "completed")]
+    assert spans["workflow_id"].nunique() == 2
+
+
+def test_timeline_of_one_order_has_a_lane_per_activity() -> None:
+    ax = plot_timeline(activity_spans(recorded("compensated_at_payment")))
+    try:
+        assert [label.get_text() for label in ax.get_yticklabels()] == [
+            "reserve_inventory", "process_payment", "release_inventory"]
+        hatched = [bar for bar in ax.patches if bar.get_hatch()]
+        assert len(hatched) == 1  # the failed payment
+    finally:
+        plt.close(ax.figure)
+
+
+def test_timeline_of_several_orders_has_a_lane_per_order() -> None:
+    histories = [recorded(name) for name in ("completed", "transient_retry", "approved")]
+    ax = plot_timeline(activity_spans(histories))
+    try:
+        assert [label.get_text() for label in ax.get_yticklabels()] == [
+            h.workflow_id for h in histories]
+        assert "3 orders" in ax.get_title()
+    finally:
+        plt.close(ax.figure)
+
+
+# -- replay ----------------------------------------------------------------------------------
+
+async def test_a_saved_history_loads_back_and_replays_deterministically(tmp_path: Path) -> None:
+    path = save_history(recorded("approved"), tmp_path)
+    assert path.name == "order-workflow-approved.json"
+    history = load_history(path)
+    assert history.workflow_id == "order-workflow-approved"
+    outcome = await replay(history)
+    assert outcome.deterministic, outcome
+    assert outcome.events == len(history.events)
+    assert "deterministic" in str(outcome)
+
+
+async def test_replay_reports_a_history_the_code_no_longer_matches() -> None:
+    # As if the workflow had charged first when this history was recorded.
+    edited = (HISTORIES / "completed.json").read_text().replace(
+        '"reserve_inventory"', '"process_payment"', 1)
+    outcome = await replay(WorkflowHistory.from_json("order-workflow-edited", edited))
+    assert not outcome.deterministic
+    assert "Nondeterminism" in (outcome.problem or "")
+    assert "reserve_inventory" in (outcome.problem or "")
+    assert str(outcome).startswith("order-workflow-edited: NOT deterministic")
+
+
+# -- on a live dev server ----------------------------------------------------------------------
+
+async def test_workflows_frame_lists_orders_with_readable_statuses(
+    dev_client: Client, ledger: Ledger, task_queue: str, order_id: str
+) -> None:
+    async with running_worker(dev_client, task_queue):
+        done = await place_order(dev_client, make_order(200, order_id + "-A"), task_queue)
+        failed = await place_order(dev_client, make_order(200, order_id + "-B", fail_at="payment"),
+                                   task_queue)
+        waiting = await place_order(dev_client, make_order(2000, order_id + "-C"), task_queue)
+        await await_result(done)
+        await await_result(failed)
+        live = await fetch_history_frame(failed)
+    try:
+        frame = await workflows_frame(dev_client, f"TaskQueue = '{task_queue}'", at_least=3)
+        closed = await workflows_frame(
+            dev_client, f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Completed'",
+            at_least=2)
+    finally:
+        await waiting.terminate("test over")
+    assert list(frame.columns) == ["workflow_id", "run_id", "workflow_type", "status",
+                                   "start_time", "close_time", "duration", "task_queue"]
+    assert sorted(frame["workflow_id"]) == [done.id, failed.id, waiting.id]
+    statuses = frame.set_index("workflow_id")["status"]
+    # A compensated order is a workflow that completed: the saga is its normal outcome.
+    assert statuses.to_dict() == {done.id: "Completed", failed.id: "Completed",
+                                  waiting.id: "Running"}
+    assert pd.isna(frame.set_index("workflow_id").loc[waiting.id, "duration"])
+    assert (frame["task_queue"] == task_queue).all()
+    assert sorted(closed["workflow_id"]) == [done.id, failed.id]
+    assert rows(live, "ActivityTaskFailed")["activity"].tolist() == ["process_payment"]
+
+
+async def test_workflows_frame_gives_up_with_a_reason(dev_client: Client, task_queue: str) -> None:
+    with pytest.raises(TimeoutError, match="Only 0 of the 1 expected workflows"):
+        await workflows_frame(dev_client, f"TaskQueue = '{task_queue}'", at_least=1, timeout=0.5)
+
+
+async def test_a_malformed_query_is_refused_in_one_line(dev_client: Client) -> None:
+    with pytest.raises(ValueError, match="^Invalid visibility query 'WorkflowType = ': "):
+        await workflows_frame(dev_client, "WorkflowType = ")
