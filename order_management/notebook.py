@@ -86,11 +86,13 @@ class KernelWorker:
         return worker
 
     async def stop(self) -> None:
+        if self.task is not None:
+            # Suppress the report: this is an ordinary stop, not a crash. Before the shutdown:
+            # a task that has ended has already scheduled its callbacks.
+            self.task.remove_done_callback(self._ended)
         if self.worker is not None and self.running:
             await self.worker.shutdown()
         if self.task is not None:
-            # Suppress the report: this is an ordinary stop, not a crash.
-            self.task.remove_done_callback(self._ended)
             await asyncio.gather(self.task, return_exceptions=True)
         self.worker = None
         self.task = None

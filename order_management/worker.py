@@ -19,19 +19,23 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from order_management import activities, config
+from order_management.batch import LedgerReportWorkflow, summarize_ledger
 from order_management.connection import ServerUnavailable, connect, exit_process
+from order_management.notifications import send_notification
+from order_management.sub_orders import SplitOrderWorkflow
 from order_management.workflow import OrderWorkflow
 
 WORKER_START_TIMEOUT_SECONDS = 30.0
 
 
 def build_worker(client: Client, task_queue: str | None = None) -> Worker:
-    """A worker for the order workflow and its activities (not started yet)."""
+    """A worker for the workshop's workflows (orders, split orders, the scheduled ledger
+    report) and their activities (not started yet)."""
     return Worker(
         client,
         task_queue=task_queue or config.task_queue(),
-        workflows=[OrderWorkflow],
-        activities=activities.ALL,
+        workflows=[OrderWorkflow, SplitOrderWorkflow, LedgerReportWorkflow],
+        activities=[*activities.ALL, send_notification, summarize_ledger],
     )
 
 

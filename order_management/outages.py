@@ -1,0 +1,124 @@
+"""Outages on purpose: what the durability notebook does to workers and the server, and how
+a waiting order looks from the server's side.
+
+While no worker runs, a workflow cannot answer queries (queries run in workers), but the
+server still knows everything it recorded: the workflow is running, and an activity is
+scheduled (waiting for a worker) or started (by a worker that may since have died). That
+is what `pending_activities` reads, so it works during an outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+
+from order_management import config, devserver
+from order_management.notebook import kernel_worker
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+POLL_SECONDS = 0.1
+DOWN_PROBE_SECONDS = 2.0
+RECONNECT_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class PendingActivity:
+    """An activity the server has scheduled and not yet seen finish."""
+
+    activity: str
+    state: str
+    """"scheduled" (waiting for a worker to take it) or "started" (a worker took it)."""
+    attempt: int
+    worker: str
+    """The identity of the last worker that took it (pid@host), "" if none yet."""
+    last_started: datetime | None
+    last_failure: str | None
+
+
+async def pending_activities(handle: WorkflowHandle) -> list[PendingActivity]:
+    """The order's pending activities, as the server records them (no worker needed)."""
+    description = (await handle.describe()).raw_description
+    return [
+        PendingActivity(
+            activity=pending.activity_type.name,
+            state=PendingActivityState.Name(pending.state)
+            .removeprefix("PENDING_ACTIVITY_STATE_").lower(),
+            attempt=pending.attempt,
+            worker=pending.last_worker_identity,
+            last_started=(pending.last_started_time.ToDatetime()
+                          if pending.HasField("last_started_time") else None),
+            last_failure=pending.last_failure.message if pending.HasField("last_failure") else None,
+        )
+        for pending in description.pending_activities
+    ]
+
+
+async def pending_frame(handle: WorkflowHandle) -> pd.DataFrame:
+    """`pending_activities` as a table, one row per activity."""
+    import pandas as pd
+
+    columns = list(PendingActivity.__dataclass_fields__)
+    return pd.DataFrame([vars(p) for p in await pending_activities(handle)], columns=columns)
+
+
+async def wait_for_activity(handle: WorkflowHandle, activity: str, state: str = "started",
+                            timeout: float = 30.0) -> PendingActivity:
+    """Wait until `activity` is pending in `state`, so an outage hits it mid-flight."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        for pending in await pending_activities(handle):
+            if pending.activity == activity and pending.state == state:
+                return pending
+        await asyncio.sleep(POLL_SECONDS)
+    raise TimeoutError(f"{activity} was not {state} in {handle.id} within {timeout:g} s; "
+                       "is a worker running, and does the order have a mock delay?")
+
+
+async def server_answers(client: Client, timeout: float = DOWN_PROBE_SECONDS) -> bool:
+    """True when the server answers this client within `timeout` seconds."""
+    try:
+        return await asyncio.wait_for(client.service_client.check_health(), timeout)
+    except (asyncio.TimeoutError, RPCError):
+        return False
+
+
+async def restart_dev_server(client: Client,
+                             timeout: float = RECONNECT_TIMEOUT_SECONDS) -> bool:
+    """Stop and start the local dev server, only if this workshop started it; returns whether
+    it did. The kernel's worker is stopped first and started again after, if it ran."""
+    settings = config.temporal_settings()
+    server = devserver.running(settings.port) if settings.is_local else None
+    if server is None:
+        print(f"Skipped: the Temporal server at {settings.address} was not started by this "
+              "workshop (make server, make lab or a notebook), so this notebook leaves it alone. "
+              "Restart it yourself to see the same thing.")
+        return False
+    worker_was_running = kernel_worker.running
+    # The worker would reconnect by itself, but while the server is down its pollers log
+    # a retry warning every few seconds; a clean stop keeps the demo readable.
+    await kernel_worker.stop()
+    await asyncio.to_thread(devserver.stop, settings.port)
+    print(f"1. Stopped the dev server (pid {server.pid}).")
+    answers = await server_answers(client)
+    print(f"2. The client gets {'an answer?!' if answers else 'no answer'} from "
+          f"{settings.address} while the server is down.")
+    started = await asyncio.to_thread(devserver.start, settings.port, settings.namespace)
+    print(f"3. Started it again (pid {started.pid}) on the same database, {started.database}.")
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await server_answers(client):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"The client did not reach the restarted server within "
+                               f"{timeout:g} s; see {started.log}")
+    print("4. The same client object reconnected by itself: no new connect() needed.")
+    if worker_was_running:
+        await kernel_worker.start(client)
+        print("5. Started this kernel's worker again: it polls the restarted server.")
+    return True

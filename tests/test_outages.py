@@ -1,0 +1,97 @@
+"""The durability notebook's outages, on real servers: what a waiting order looks like from
+the server, and restarting the dev server (only one this workshop started) under a client
+that carries on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from order_management import devserver
+from order_management.notebook import kernel_worker
+from order_management.orders import await_result, place_order, send_approval
+from order_management.outages import (
+    pending_activities,
+    restart_dev_server,
+    server_answers,
+    wait_for_activity,
+)
+from order_management.shared import OrderStatus, make_order
+
+from .conftest import free_port, running_worker
+
+
+async def test_a_worker_stopped_mid_activity_leaves_the_retry_waiting_for_the_next(
+        dev_client: Client, ledger: object, task_queue: str, order_id: str) -> None:
+    async with running_worker(dev_client, task_queue):
+        handle = await place_order(dev_client, make_order(300, order_id, mock_delay_seconds=2),
+                                   task_queue)
+        running = await wait_for_activity(handle, "reserve_inventory", timeout=10)
+    # The worker has shut down: its activity was cancelled and reported as failed.
+
+    (waiting,) = await pending_activities(handle)
+
+    assert (running.state, running.attempt) == ("started", 1)
+    assert (waiting.activity, waiting.state, waiting.attempt) == ("reserve_inventory",
+                                                                  "scheduled", 2)
+    assert waiting.worker == running.worker
+    assert "shutting down" in (waiting.last_failure or "")
+    await handle.terminate("test over")
+
+
+async def test_waiting_for_an_activity_that_never_starts_times_out_with_a_reason(
+        dev_client: Client, task_queue: str, order_id: str) -> None:
+    handle = await place_order(dev_client, make_order(300, order_id), task_queue)
+    with pytest.raises(TimeoutError, match="process_payment was not started .* is a worker"):
+        await wait_for_activity(handle, "process_payment", timeout=0.5)
+    await handle.terminate("test over")
+
+
+async def test_restart_leaves_a_server_it_did_not_start_alone(
+        time_skipping: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TEMPORAL_ADDRESS", time_skipping.client.service_client.config.target_host)
+
+    assert await restart_dev_server(time_skipping.client) is False
+    assert "was not started by this workshop" in capsys.readouterr().out
+    assert await server_answers(time_skipping.client)
+
+
+@pytest.fixture
+def own_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """A dev server of this test's own, since the test restarts it."""
+    port = free_port()
+    monkeypatch.setenv("TEMPORAL_ADDRESS", f"localhost:{port}")
+    devserver.start(port)
+    try:
+        yield port
+    finally:
+        devserver.stop(port)
+
+
+async def test_an_order_awaiting_approval_survives_a_restart_and_the_worker_resumes(
+        own_server: int, ledger: object, order_id: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    client = await Client.connect(os.environ["TEMPORAL_ADDRESS"])
+    await kernel_worker.start(client)
+    try:
+        handle = await place_order(client, make_order(1500, order_id))
+        before = devserver.running(own_server)
+
+        assert await restart_dev_server(client) is True
+
+        after = devserver.running(own_server)
+        assert before and after and after.pid != before.pid
+        assert kernel_worker.running
+        await send_approval(handle, True)
+        result = await await_result(handle, timeout=30)
+    finally:
+        await kernel_worker.stop()
+    assert result.status == OrderStatus.COMPLETED
+    printed = capsys.readouterr().out
+    assert "no answer" in printed and "reconnected by itself" in printed
