@@ -29,7 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
@@ -41,7 +41,14 @@ from order_management.orders import (
     await_result,
     send_approval,
 )
-from order_management.shared import InvalidOrder, OrderResult, OrderStatus
+from order_management.shared import (
+    APPROVAL_THRESHOLD,
+    InvalidOrder,
+    Order,
+    OrderResult,
+    OrderStatus,
+    TASK_QUEUE,
+)
 from order_management.worker import build_worker, start_polling
 from order_management.workflow import OrderWorkflow
 
@@ -134,9 +141,9 @@ def _prepare_shell() -> None:
 
 
 def _one_line_error(shell: Any, etype: type, value: BaseException, tb: Any,
-                    tb_offset: Any = None) -> list[str]:
+                    tb_offset: Any = None) -> None:
     # The cell still counts as failed (Run All stops there); only the display is shorter.
-    return [f"\x1b[31m{etype.__name__}: {value}\x1b[0m"]
+    shell.showtraceback((etype, value, tb), exception_only=True)
 
 
 def _warn_if_worker_stopped(*_: Any) -> None:
@@ -235,6 +242,54 @@ async def watch_status(handle: WorkflowHandle, until: Collection[str] = OrderSta
         await asyncio.sleep(STATUS_POLL_SECONDS)
 
 
+def explain_approval(order: Order) -> None:
+    """Say whether this order will wait for a person, and why."""
+    amount = f"${order.total_amount:,.2f}"
+    if order.requires_approval:
+        print(f"{amount} is over ${APPROVAL_THRESHOLD:,.0f}: the workflow will wait for an "
+              f"approval decision (for at most {order.approval_timeout_seconds:g} s) before "
+              "it reserves, charges or ships anything.")
+    else:
+        print(f"{amount} is not over ${APPROVAL_THRESHOLD:,.0f}: no approval is needed, the "
+              "workflow goes straight to its three steps.")
+
+
+async def approve_if_waiting(handle: WorkflowHandle) -> None:
+    """Approve the order if it needs approval (notebook 02 is about deciding; here we just go on)."""
+    if await handle.query(OrderWorkflow.requires_approval):
+        await send_approval(handle, True)
+        print(f"{handle.id} is over ${APPROVAL_THRESHOLD:,.0f} and would wait for a person: "
+              "approved it with the approve_order signal, so it can go on "
+              "(02_human_approval.ipynb shows every way to decide).")
+
+
+async def decide_by_signal(handle: WorkflowHandle, approve: bool | None) -> None:
+    """Send `approve_order(approve)`, or explain why nothing is sent (no approval needed,
+    or `approve` is None: let the approval time out)."""
+    if not await handle.query(OrderWorkflow.requires_approval):
+        print(f"{handle.id} does not need approval (not over ${APPROVAL_THRESHOLD:,.0f}), so the "
+              "workflow never waited: there is no decision to send. Set ORDER_AMOUNT above "
+              "1000 in the parameters cell to see it wait.")
+    elif approve is None:
+        print("APPROVE is None: nobody decides, so the workflow's approval timer runs out and "
+              "the order ends approval_timed_out, with nothing reserved or charged.")
+    else:
+        await send_approval(handle, approve)
+        print(f"Sent the signal approve_order({approve}) to {handle.id}.")
+
+
+async def terminate_if_running(client: Client, workflow_id: str, reason: str) -> None:
+    """End a workflow left running by an earlier, interrupted run of a notebook."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        running = (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    except RPCError:  # never started: nothing to end
+        return
+    if running:
+        await handle.terminate(reason=reason)
+        print(f"Terminated {workflow_id}, still running from an earlier run ({reason}).")
+
+
 # -- the temporal CLI, from a cell ----------------------------------------------------------
 
 def temporal_command(*args: str) -> list[str]:
@@ -247,8 +302,8 @@ def temporal_command(*args: str) -> list[str]:
             "--namespace", settings.namespace]
 
 
-def temporal_cli(*args: str, timeout: float = CLI_TIMEOUT_SECONDS) -> str:
-    """Run `temporal <args>` as you would in a terminal; print and return its output."""
+def temporal_cli(*args: str, timeout: float = CLI_TIMEOUT_SECONDS) -> None:
+    """Run `temporal <args>` as you would in a terminal, and print its output."""
     command = temporal_command(*args)
     print("$ temporal " + shlex.join(args))
     try:
@@ -259,7 +314,6 @@ def temporal_cli(*args: str, timeout: float = CLI_TIMEOUT_SECONDS) -> str:
     print(output)
     if done.returncode != 0:
         raise OrderError(f"`temporal {args[0]} ...` failed (exit code {done.returncode})")
-    return output
 
 
 _background_commands: list[subprocess.Popen[bytes]] = []
@@ -416,7 +470,10 @@ def enable_seed_snippets() -> str:
         sys.path.append(package_dir)  # appended: never shadows an installed module
     address = config.temporal_settings().address
     print(f"asyncio.run() now works in this kernel; `from workflow import ...` finds "
-          f"{package_dir}.\nThe snippets connect to {address}.")
+          f"{package_dir}.\nThe snippets connect to ADDRESS = {address!r}.")
+    if config.task_queue() != TASK_QUEUE:
+        print(f"Note: the snippets use the task queue {TASK_QUEUE!r}, but this kernel's worker "
+              f"polls {config.task_queue()!r} (ORDER_TASK_QUEUE): their orders will wait.")
     return address
 
 

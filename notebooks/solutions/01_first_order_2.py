@@ -1,0 +1,2 @@
+answer = len(history[history["event_type"] == "ActivityTaskScheduled"])
+answer

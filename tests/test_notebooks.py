@@ -1,0 +1,355 @@
+"""The workshop notebooks, executed top to bottom in a fresh kernel, as Run All would.
+
+Each notebook runs with nbclient against a real dev server that the notebooks start
+themselves (the kernel's TEMPORAL_ADDRESS points at a free port with nothing on it). Every
+notebook runs once with the exercise solutions applied, then again with parameter variants
+and the exercises left untouched, as a learner who skips them would. A cell that raises
+fails the test. The kernel is the venv's own Python: jupyter_client starts the `python3`
+kernel with sys.executable, and 00_setup's preflight prints it.
+
+Below those, the in-kernel worker's promises are tested in one long-lived kernel, stepping
+cell by cell: it finishes an order signalled from outside while no cell runs, a restart
+replaces it, and a worker that dies says so in the next cell.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from order_management import devserver
+
+from .conftest import BIN, REPO, free_port
+
+pytestmark = pytest.mark.notebook
+
+NOTEBOOK_DIR = REPO / "notebooks"
+SOLUTIONS = NOTEBOOK_DIR / "solutions"
+# Every notebook, in workshop order. A notebook missing here fails test_every_notebook_is_run.
+NOTEBOOKS = [
+    "00_setup",
+    "01_first_order",
+    "02_human_approval",
+    "03_failures_and_compensation",
+    "04_histories_as_dataframes",
+]
+CELL_TIMEOUT_SECONDS = 90
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Shorter waits for the variant runs: the same cells, less idle time.
+FAST_02 = {"APPROVAL_TIMEOUT_SECONDS": 1.5, "TERMINAL_DELAY_SECONDS": 1.0,
+           "BUTTON_WAIT_SECONDS": 0.5, "MOCK_DELAY_SECONDS": 0.0}
+
+
+@dataclass(frozen=True)
+class NotebookServer:
+    """Where the notebooks' kernels find Temporal: a free port the first notebook starts."""
+
+    port: int
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def notebook_server(isolated_state: Path) -> Iterator[NotebookServer]:
+    port = free_port()
+    env = dict(os.environ, TEMPORAL_ADDRESS=f"localhost:{port}",
+               ORDER_STATE_DIR=str(isolated_state),
+               ORDER_LEDGER_DB=str(isolated_state / "notebooks-ledger.db"),
+               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    try:
+        yield NotebookServer(port=port, env=env)
+    finally:
+        devserver.stop(port)  # the server the first notebook started (same state dir)
+
+
+# -- running a notebook ---------------------------------------------------------------------
+
+def tagged(nb: Any, tag: str) -> list[Any]:
+    return [cell for cell in nb.cells if tag in cell.metadata.get("tags", [])]
+
+
+def load(name: str, parameters: dict[str, Any] | None = None,
+         solutions: bool = False) -> Any:
+    """The notebook, with parameters injected after its `parameters` cell (papermill's way)
+    and, with `solutions`, each exercise cell replaced by its solution file."""
+    nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+    if parameters:
+        source = "\n".join(f"{key} = {value!r}" for key, value in parameters.items())
+        injected = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+        at = nb.cells.index(tagged(nb, "parameters")[0]) + 1
+        nb.cells.insert(at, injected)
+    if solutions:
+        for k, cell in enumerate(tagged(nb, "exercise"), start=1):
+            cell.source = (SOLUTIONS / f"{name}_{k}.py").read_text()
+    return nb
+
+
+@dataclass
+class Run:
+    """An executed notebook: its outputs as text, and how long Run All took."""
+
+    nb: Any
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        return "\n".join(output_text(cell) for cell in self.nb.cells if cell.cell_type == "code")
+
+
+def output_text(cell: Any) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type in ("execute_result", "display_data"):
+            parts.append(output.data.get("text/plain", ""))
+        elif output.output_type == "error":
+            parts.append(ANSI.sub("", "\n".join(output.traceback)))
+    return "\n".join(parts)
+
+
+def execute(nb: Any, server: NotebookServer) -> Run:
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    started = time.monotonic()
+    try:
+        client.execute(env=server.env)
+    except CellExecutionError as err:
+        pytest.fail(f"a cell raised:\n{err}")
+    seconds = time.monotonic() - started
+    print(f"Run All took {seconds:.1f} s")
+    return Run(nb, seconds)
+
+
+def run(name: str, server: NotebookServer, parameters: dict[str, Any] | None = None,
+        solutions: bool = False) -> Run:
+    return execute(load(name, parameters, solutions), server)
+
+
+def assert_no_worker_trouble(result: Run) -> None:
+    assert "in-kernel worker" not in result.text, result.text
+
+
+# -- every notebook, with the solutions applied --------------------------------------------
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_top_to_bottom_with_solutions(name: str,
+                                                    notebook_server: NotebookServer) -> None:
+    result = run(name, notebook_server, solutions=True)
+    assert_no_worker_trouble(result)
+    assert "Your turn" not in result.text, "a solution left its exercise untouched"
+    checks = len(tagged(result.nb, "check"))
+    assert result.text.count("Well done") == checks, result.text
+    KEY_OUTPUTS.get(name, lambda _: None)(result.text)
+
+
+def setup_key_outputs(text: str) -> None:
+    assert "FAIL" not in text, text
+    assert f"OK    Python                   {sys.version.split()[0]} at {sys.executable}" in text
+    assert "All checks passed" in text
+
+
+def first_order_key_outputs(text: str) -> None:
+    assert "Result: Order processed successfully" in text
+    assert re.search(r"Transaction ID: TXN-\w+", text)
+    for step in ("reserving_inventory", "processing_payment", "initiating_delivery", "completed"):
+        assert step in text, f"the live status never showed {step}"
+    assert "WorkflowExecutionCompleted" in text  # the history table (and the CLI)
+    assert "$ temporal workflow show --workflow-id order-workflow-ORDER-" in text
+
+
+def human_approval_key_outputs(text: str) -> None:
+    assert "APPROVE = True -> completed: Order processed successfully" in text
+    assert "Order rejected by the approver" in text
+    assert "No approval within 3 seconds" in text
+    assert "First decision: approved" in text
+    assert "Second decision: Decision refused" in text
+    assert "Started workflow: order-workflow-ORDER-2000" in text
+    assert "Requires approval: True" in text and "Order rejected!" in text
+    assert "Approval sent!" in text and "'message': 'Order processed successfully'" in text
+    assert "clicking Approve for you" in text
+
+
+KEY_OUTPUTS = {
+    "00_setup": setup_key_outputs,
+    "01_first_order": first_order_key_outputs,
+    "02_human_approval": human_approval_key_outputs,
+}
+
+
+# -- parameter variants, exercises untouched ------------------------------------------------
+
+@pytest.mark.parametrize("amount", [1000.0, 1000.01, 5000.0])
+def test_first_order_explains_any_amount(amount: float, notebook_server: NotebookServer) -> None:
+    result = run("01_first_order", notebook_server,
+                 {"ORDER_AMOUNT": amount, "MOCK_DELAY_SECONDS": 0.2})
+    assert "Result: Order processed successfully" in result.text
+    if amount > 1000:
+        assert "over $1,000: the workflow will wait" in result.text
+        assert "approved it with the approve_order signal" in result.text
+    else:
+        assert "not over $1,000: no approval is needed" in result.text
+    assert "Your turn" in result.text
+
+
+@pytest.mark.parametrize(("amount", "approve", "ending"), [
+    (500.0, True, "completed"),
+    (1000.0, True, "completed"),
+    (1000.01, True, "completed"),
+    (5000.0, True, "completed"),
+    (1500.0, False, "rejected"),
+    (1500.0, None, "approval_timed_out"),
+])
+def test_human_approval_follows_the_decision(amount: float, approve: bool | None, ending: str,
+                                             notebook_server: NotebookServer) -> None:
+    result = run("02_human_approval", notebook_server,
+                 {"ORDER_AMOUNT": amount, "APPROVE": approve, **FAST_02})
+    assert f"APPROVE = {approve!r} -> {ending}" in result.text, result.text
+    if amount <= 1000:
+        assert "does not need approval" in result.text
+        assert "requires_approval: False" in result.text
+    assert "Your turn" in result.text
+    assert_no_worker_trouble(result)
+
+
+# -- what every committed notebook must look like --------------------------------------------
+
+def committed(name: str) -> Any:
+    return nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+
+
+def test_every_notebook_is_run() -> None:
+    on_disk = sorted(path.stem for path in NOTEBOOK_DIR.glob("*.ipynb"))
+    assert on_disk == sorted(NOTEBOOKS), "add new notebooks to NOTEBOOKS in this file"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_is_committed_clean(name: str) -> None:
+    nb = committed(name)
+    nbformat.validate(nb)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert all(not cell.outputs and cell.execution_count is None for cell in code), \
+        f"{name} has outputs: clear them before committing"
+    assert "parameters" in code[0].metadata.get("tags", []), \
+        f"{name}: the first code cell must be tagged `parameters`"
+    assert nb.metadata.kernelspec.name == "python3"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_exercise_has_a_solution_and_a_check(name: str) -> None:
+    nb = committed(name)
+    exercises = tagged(nb, "exercise")
+    solutions = sorted(path.name for path in SOLUTIONS.glob(f"{name}_*.py"))
+    assert solutions == [f"{name}_{k}.py" for k in range(1, len(exercises) + 1)]
+    for cell in exercises:
+        following = nb.cells[nb.cells.index(cell) + 1]
+        assert "check" in following.metadata.get("tags", []), \
+            f"{name}: an exercise cell must be followed by its `check` cell"
+        assert "self_check(" in following.source
+    if name != "00_setup":
+        assert exercises, f"{name} needs at least one exercise"
+
+
+# -- the in-kernel worker, cell by cell ---------------------------------------------------
+
+class Kernel:
+    """One kernel, driven a cell at a time, so the test can act while no cell runs."""
+
+    def __init__(self, client: NotebookClient) -> None:
+        self.client = client
+
+    def run(self, source: str, fails: bool = False) -> str:
+        """Run one cell and return its output; with `fails`, the cell must raise."""
+        cell = nbformat.v4.new_code_cell(source)
+        self.client.nb.cells.append(cell)
+        try:
+            self.client.execute_cell(cell, len(self.client.nb.cells) - 1)
+        except CellExecutionError:
+            assert fails, output_text(cell)
+        else:
+            assert not fails, f"the cell did not raise:\n{output_text(cell)}"
+        return output_text(cell)
+
+
+@pytest.fixture(scope="module")
+def kernel(notebook_server: NotebookServer) -> Iterator[Kernel]:
+    client = NotebookClient(nbformat.v4.new_notebook(), timeout=CELL_TIMEOUT_SECONDS,
+                            kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    with client.setup_kernel(env=notebook_server.env):
+        shell = Kernel(client)
+        shell.run("""
+from order_management.notebook import *
+from order_management.orders import place_order
+from order_management.shared import make_order
+client = await connect_and_show()
+await start_worker(client)
+""")
+        yield shell
+
+
+def temporal(server: NotebookServer, *args: str) -> str:
+    done = subprocess.run([str(BIN / "temporal"), *args, "--address",
+                           f"localhost:{server.port}"], capture_output=True, text=True,
+                          timeout=30, check=True)
+    return done.stdout
+
+
+def test_worker_finishes_an_order_signalled_while_no_cell_runs(
+        kernel: Kernel, notebook_server: NotebookServer) -> None:
+    workflow_id = kernel.run("""
+handle = await place_order(client, make_order(1500.0, new_order_id()))
+print(handle.id)
+""").strip()
+    # The cell has ended; the kernel is idle. Approve from outside, as from a terminal.
+    temporal(notebook_server, "workflow", "signal", "--workflow-id", workflow_id,
+             "--name", "approve_order", "--input", "true")
+    deadline = time.monotonic() + 30
+    while "COMPLETED" not in temporal(notebook_server, "workflow", "describe",
+                                      "--workflow-id", workflow_id):
+        assert time.monotonic() < deadline, "the idle kernel's worker did not finish the order"
+        time.sleep(0.2)
+    assert kernel.run("print((await result_of(handle, timeout=10)).message)").strip() \
+        == "Order processed successfully"
+
+
+def test_starting_the_worker_again_replaces_it(kernel: Kernel) -> None:
+    output = kernel.run("""
+for _ in range(3):
+    await start_worker(client)
+import asyncio
+workers = [t for t in asyncio.all_tasks() if t.get_name().startswith("worker:") and not t.done()]
+print("running workers:", len(workers))
+handle = await place_order(client, make_order(20.0, new_order_id()))
+print((await result_of(handle, timeout=10)).message)
+""")
+    assert "running workers: 1" in output
+    assert "Order processed successfully" in output
+    assert "single use" not in output
+
+
+def test_a_worker_that_dies_says_so_in_the_next_cell(kernel: Kernel) -> None:
+    kernel.run("kernel_worker.task.cancel()")
+    kernel.run("await asyncio.sleep(2)")  # the worker shuts down between these cells
+    assert "Warning: the in-kernel worker was cancelled" in kernel.run("print('next cell')")
+    refused = kernel.run("await result_of(await place_order(client, make_order(40.0, "
+                         "new_order_id())), timeout=5)", fails=True)
+    assert "WorkerStopped: The in-kernel worker was cancelled. Run `await start_worker" in refused
+    assert "most recent call last" not in refused  # one line to act on, not a stack
+    kernel.run("await start_worker(client)")
+    after_restart = kernel.run("""
+handle = await place_order(client, make_order(30.0, new_order_id()))
+print((await result_of(handle, timeout=10)).message)
+""")
+    assert after_restart.strip() == "Order processed successfully"  # and no more warning
