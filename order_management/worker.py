@@ -14,11 +14,15 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from order_management import activities, config
+from order_management import activities as order_activities
+from order_management import config
 from order_management.batch import LedgerReportWorkflow, summarize_ledger
 from order_management.connection import ServerUnavailable, connect, exit_process
 from order_management.notifications import send_notification
@@ -28,14 +32,21 @@ from order_management.workflow import OrderWorkflow
 WORKER_START_TIMEOUT_SECONDS = 30.0
 
 
-def build_worker(client: Client, task_queue: str | None = None) -> Worker:
+def build_worker(client: Client, task_queue: str | None = None, *,
+                 workflows: Sequence[type] = (OrderWorkflow, SplitOrderWorkflow,
+                                              LedgerReportWorkflow),
+                 activities: Sequence[Callable[..., Any]] = (
+                     *order_activities.ALL, send_notification, summarize_ledger)) -> Worker:
     """A worker for the workshop's workflows (orders, split orders, the scheduled ledger
-    report) and their activities (not started yet)."""
+    report) and their activities (not started yet).
+
+    The benchmark passes its no-op workflow instead, to measure the engine's floor with the
+    same worker options."""
     return Worker(
         client,
         task_queue=task_queue or config.task_queue(),
-        workflows=[OrderWorkflow, SplitOrderWorkflow, LedgerReportWorkflow],
-        activities=[*activities.ALL, send_notification, summarize_ledger],
+        workflows=list(workflows),
+        activities=list(activities),
     )
 
 
@@ -54,6 +65,18 @@ async def start_polling(worker: Worker) -> asyncio.Task[None]:
                                f"{WORKER_START_TIMEOUT_SECONDS:g} s")
         await asyncio.sleep(0.01)
     return task
+
+
+@asynccontextmanager
+async def polling(worker: Worker) -> AsyncIterator[Worker]:
+    """`worker` polling in a background task of this event loop for the duration of the
+    block, then shut down."""
+    task = await start_polling(worker)
+    try:
+        yield worker
+    finally:
+        await worker.shutdown()
+        await task
 
 
 async def serve(task_queue: str | None = None) -> None:

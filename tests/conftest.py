@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from order_management import config, devserver
 from order_management.ledger import Ledger
-from order_management.worker import build_worker, start_polling
+from order_management.worker import build_worker, polling
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -112,10 +112,5 @@ def order_id() -> str:
 @asynccontextmanager
 async def running_worker(client: Client, task_queue: str) -> AsyncIterator[None]:
     """An in-process worker on `task_queue` for the duration of the block."""
-    worker = build_worker(client, task_queue)
-    task = await start_polling(worker)
-    try:
+    async with polling(build_worker(client, task_queue)):
         yield
-    finally:
-        await worker.shutdown()
-        await task

@@ -1,0 +1,226 @@
+"""`python -m bench` (or `make bench`): measure, print a table, write bench/results.json.
+
+1. The engine's floor on a dev server with Temporal's default settings: the "before".
+2. On a dev server with the workshop's settings (`devserver.DYNAMIC_CONFIG`): the floor again,
+   an order's start-to-result latency, and the throughput of 500 concurrent orders with the
+   worker in the client's event loop (as in the notebooks) and in a process of its own.
+3. The Run All time of every notebook with its defaults, and the test suite's time.
+
+Options: --quick skips step 3; --orders and --runs change the sample sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+
+from bench.measure import (
+    floor_worker,
+    latencies,
+    run_floor,
+    run_order,
+    throughput,
+    warm_up,
+)
+from order_management import devserver
+from order_management.worker import build_worker, polling
+from order_management.worker_process import WorkerProcess
+from tests.conftest import REPO, free_port
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+WARMUP_RUNS = 5
+
+
+@contextmanager
+def dev_server(dynamic_config: Mapping[str, str] | None = None) -> Iterator[str]:
+    """A dev server of the benchmark's own; TEMPORAL_ADDRESS points at it while it runs."""
+    port = free_port()
+    devserver.start(port, dynamic_config=dynamic_config)
+    os.environ["TEMPORAL_ADDRESS"] = f"localhost:{port}"
+    try:
+        yield f"localhost:{port}"
+    finally:
+        devserver.stop(port)
+
+
+def _queue(name: str) -> str:
+    return f"bench-{name}-{uuid.uuid4().hex[:6]}"
+
+
+async def default_config_figures(address: str, args: argparse.Namespace) -> dict[str, float]:
+    """The floor on a server with Temporal's default settings: what the tuning started from."""
+    client = await Client.connect(address)
+    floor_queue = _queue("floor")
+    async with polling(floor_worker(client, floor_queue)):
+        floor = (await latencies(client, {"floor": (floor_queue, run_floor)}, args.runs,
+                                 WARMUP_RUNS))["floor"]
+        per_second = await throughput(client, floor_queue, run_floor, args.orders)
+    return {"default_config_floor_latency_median_ms": floor.median_ms,
+            "default_config_floor_latency_p95_ms": floor.p95_ms,
+            "default_config_throughput_floor": per_second}
+
+
+async def workshop_figures(address: str, args: argparse.Namespace) -> dict[str, float]:
+    """Orders against the floor on the workshop's server; the worker in the event loop
+    against the worker in a process of its own, in turns (`--rounds`), averaged."""
+    client = await Client.connect(address)
+    order_queue, floor_queue = _queue("orders"), _queue("floor")
+    async with polling(build_worker(client, order_queue)), \
+            polling(floor_worker(client, floor_queue)):
+        measured = await latencies(client, {"order": (order_queue, run_order),
+                                            "floor": (floor_queue, run_floor)},
+                                   args.runs, WARMUP_RUNS)
+        floor_per_second = await throughput(client, floor_queue, run_floor, args.orders)
+    in_kernel, in_process = [], []
+    for _ in range(args.rounds):
+        async with polling(build_worker(client, order_queue)):
+            in_kernel.append(await throughput(client, order_queue, run_order, args.orders))
+        worker = WorkerProcess.start(order_queue)
+        try:
+            await warm_up(client, order_queue, run_order, WARMUP_RUNS)
+            in_process.append(await throughput(client, order_queue, run_order, args.orders))
+        finally:
+            worker.stop()
+    order, floor = measured["order"], measured["floor"]
+    return {"order_latency_median_ms": order.median_ms, "order_latency_p95_ms": order.p95_ms,
+            "floor_latency_median_ms": floor.median_ms, "floor_latency_p95_ms": floor.p95_ms,
+            "throughput_floor": floor_per_second,
+            "throughput_in_kernel": statistics.mean(in_kernel),
+            "throughput_separate_process": statistics.mean(in_process),
+            "throughput_rounds": {"in_kernel": in_kernel, "separate_process": in_process}}
+
+
+def notebook_times(address: str, state: Path) -> dict[str, float | str]:
+    """Run All of every notebook with its defaults, as tests/test_notebooks.py runs them."""
+    from tests.test_notebooks import NOTEBOOKS, NotebookServer, run
+
+    env = dict(os.environ, TEMPORAL_ADDRESS=address, ORDER_STATE_DIR=str(state),
+               ORDER_LEDGER_DB=str(state / "notebooks-ledger.db"))
+    server = NotebookServer(port=int(address.rsplit(":", 1)[1]), env=env)
+    times: dict[str, float | str] = {}
+    for name in NOTEBOOKS:
+        try:
+            times[name] = round(run(name, server).seconds, 1)
+        except BaseException as err:  # pytest.fail raises a BaseException
+            if isinstance(err, KeyboardInterrupt):
+                raise
+            times[name] = f"failed: {str(err).strip().splitlines()[0][:120]}"
+    return times
+
+
+def suite_time() -> dict[str, Any]:
+    began = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                          cwd=REPO, capture_output=True, text=True, timeout=1800)
+    seconds = time.monotonic() - began
+    summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
+    return {"test_suite_seconds": round(seconds, 1), "test_suite_summary": summary}
+
+
+def temporal_version() -> str:
+    binary = devserver.temporal_binary()
+    if binary is None:
+        return "unknown"
+    done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30)
+    return done.stdout.strip()
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "cores": os.cpu_count(), "python": platform.python_version(),
+        "temporal": temporal_version(), "dynamic_config": devserver.DYNAMIC_CONFIG,
+        "orders": args.orders, "latency_runs": args.runs, "throughput_rounds_run": args.rounds,
+    }
+    with tempfile.TemporaryDirectory(prefix="order-bench-") as folder:
+        state = Path(folder)
+        os.environ.update(ORDER_STATE_DIR=str(state), ORDER_LEDGER_DB=str(state / "ledger.db"))
+        print("Floor on a dev server with Temporal's default settings ...", flush=True)
+        with dev_server(dynamic_config={}) as address:
+            results.update(asyncio.run(default_config_figures(address, args)))
+        print("Floor and orders on the workshop's dev server ...", flush=True)
+        with dev_server() as address:
+            results.update(asyncio.run(workshop_figures(address, args)))
+            if not args.quick:
+                print("Notebooks, Run All ...", flush=True)
+                results["notebook_run_all_seconds"] = notebook_times(address, state)
+    if not args.quick:
+        print("The test suite ...", flush=True)
+        results.update(suite_time())
+    results["latency_ratio"] = results["order_latency_median_ms"] / results[
+        "floor_latency_median_ms"]
+    results["throughput_in_kernel_vs_process"] = (results["throughput_in_kernel"]
+                                                  / results["throughput_separate_process"])
+    results["throughput_in_kernel_vs_floor"] = (results["throughput_in_kernel"]
+                                                / results["throughput_floor"])
+    return results
+
+
+def table(results: Mapping[str, Any]) -> str:
+    rows = [
+        ("machine", f"{results['cores']} cores, Python {results['python']}"),
+        ("temporal", results["temporal"].replace("\n", " ")),
+        ("floor latency, default server settings",
+         _ms(results, "default_config_floor_latency")),
+        ("floor latency, workshop settings", _ms(results, "floor_latency")),
+        ("order latency", _ms(results, "order_latency")),
+        ("latency ratio (order / floor)", f"{results['latency_ratio']:.2f}x  (goal <= 1.3x)"),
+        ("floor throughput, default server settings",
+         f"{results['default_config_throughput_floor']:.1f}/s"),
+        ("floor throughput, workshop settings", f"{results['throughput_floor']:.1f}/s"),
+        ("orders/s, worker in the event loop", f"{results['throughput_in_kernel']:.1f}/s"),
+        ("orders/s, worker in its own process", f"{results['throughput_separate_process']:.1f}/s"),
+        ("in-loop vs process", f"{results['throughput_in_kernel_vs_process']:.2f}x  "
+                               "(goal >= 0.9x)"),
+        ("in-loop vs floor", f"{results['throughput_in_kernel_vs_floor']:.2f}x"),
+    ]
+    for name, seconds in results.get("notebook_run_all_seconds", {}).items():
+        rows.append((f"Run All {name}", f"{seconds} s" if isinstance(seconds, float) else seconds))
+    if "test_suite_seconds" in results:
+        rows.append(("test suite", f"{results['test_suite_seconds']} s  "
+                                   f"({results['test_suite_summary']})"))
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
+
+
+def _ms(results: Mapping[str, Any], prefix: str) -> str:
+    return (f"median {results[prefix + '_median_ms']:.1f} ms, "
+            f"p95 {results[prefix + '_p95_ms']:.1f} ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="skip the notebooks and the test suite")
+    parser.add_argument("--orders", type=int, default=500, help="concurrent orders (500)")
+    parser.add_argument("--runs", type=int, default=50, help="sequential runs for latency (50)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="throughput rounds, in-loop and separate process in turn (2)")
+    args = parser.parse_args(argv)
+    results = measure(args)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print()
+    print(table(results))
+    print(f"\nWritten to {RESULTS.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    # Skip interpreter teardown, as the workshop's scripts do (sdk-python issue #300).
+    from order_management.connection import exit_process
+
+    exit_process(main())
