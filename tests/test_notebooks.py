@@ -44,6 +44,8 @@ NOTEBOOKS = [
     "02_human_approval",
     "03_failures_and_compensation",
     "04_histories_as_dataframes",
+    "05_durability",
+    "06_beyond_the_basics",
 ]
 CELL_TIMEOUT_SECONDS = 90
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -181,10 +183,26 @@ def human_approval_key_outputs(text: str) -> None:
     assert "clicking Approve for you" in text
 
 
+def durability_key_outputs(text: str) -> None:
+    assert "during process_payment (attempt 1). Still alive: False" in text
+    # The notebook restarts the server it started itself: in CI too, never skipped.
+    assert "reconnected by itself" in text and "After the restart: awaiting_approval" in text
+    assert text.count("completed - Order processed successfully") == 3
+    assert "Orders charged more than once: none" in text
+
+
+def beyond_the_basics_key_outputs(text: str) -> None:
+    assert re.search(r"ORDER-\w+ \(\$485\.00\): completed", text)
+    assert "same ids, same warehouses, same decisions" in text
+    assert "Deleted the schedule ledger-report." in text
+
+
 KEY_OUTPUTS = {
     "00_setup": setup_key_outputs,
     "01_first_order": first_order_key_outputs,
     "02_human_approval": human_approval_key_outputs,
+    "05_durability": durability_key_outputs,
+    "06_beyond_the_basics": beyond_the_basics_key_outputs,
 }
 
 
@@ -290,6 +308,7 @@ def kernel(notebook_server: NotebookServer) -> Iterator[Kernel]:
     with client.setup_kernel(env=notebook_server.env):
         shell = Kernel(client)
         shell.run("""
+import asyncio
 from order_management.notebook import *
 from order_management.orders import place_order
 from order_management.shared import make_order
@@ -353,3 +372,27 @@ handle = await place_order(client, make_order(30.0, new_order_id()))
 print((await result_of(handle, timeout=10)).message)
 """)
     assert after_restart.strip() == "Order processed successfully"  # and no more warning
+
+
+def test_a_wrong_exercise_answer_fails_its_check_with_the_hint(kernel: Kernel) -> None:
+    assert "Your turn: count the steps" in kernel.run(
+        "self_check(..., 3, task='count the steps', hint='there are three')")
+    wrong = kernel.run("self_check(2, 3, hint='there are three')", fails=True)
+    assert "NotYet: Not quite yet (your answer: 2). Hint: there are three" in wrong
+    assert "Well done" in kernel.run("self_check(3, 3, hint='there are three')")
+
+
+def test_approval_panel_buttons_decide_and_the_status_line_follows(kernel: Kernel) -> None:
+    output = kernel.run("""
+handle = await place_order(client, make_order(1800.0, new_order_id()))
+panel = approval_panel(handle)
+await asyncio.sleep(1)
+print("before:", panel.status)
+panel.reject_button.click()
+print((await result_of(handle, timeout=10)).status)
+await asyncio.sleep(1)
+print("after:", panel.status, panel.approve_button.disabled, panel.reject_button.disabled)
+""")
+    assert re.search(r"before: <b>order-workflow-ORDER-\w+</b>: awaiting_approval", output)
+    assert "\nrejected\n" in output
+    assert re.search(r"after: <b>order-workflow-ORDER-\w+</b>: rejected True True", output)
