@@ -11,7 +11,7 @@ requirements of the workflow:
   clicks arrive as plain callbacks, so they schedule the signal on the kernel's loop.
 - nest_asyncio (`enable_seed_snippets`) lets `asyncio.run(main())` run inside a cell,
   although the kernel's own loop is already running there: the seed's snippets then run
-  verbatim. Only the workshop's own code needs no such help: cells can `await` directly.
+  verbatim. The workshop's own cells need no such help: they `await` directly.
 """
 
 from __future__ import annotations
@@ -86,7 +86,10 @@ class KernelWorker:
     async def start(self, client: Client, task_queue: str | None = None) -> Worker:
         await self.stop()
         worker = build_worker(client, task_queue)
-        self.task = await start_polling(worker)
+        try:
+            self.task = await start_polling(worker)
+        except (RuntimeError, TimeoutError) as err:  # the SDK's own errors, e.g. no namespace
+            raise WorkerStopped(f"The worker could not start: {err}") from None
         self.task.add_done_callback(self._ended)
         self.worker = worker
         _prepare_shell()
@@ -108,17 +111,17 @@ class KernelWorker:
     def _ended(self, task: asyncio.Task[None]) -> None:
         # Runs only when the worker task ends without stop(): say so, never silently.
         if task.cancelled():
-            self.problem = "the in-kernel worker was cancelled"
+            self.problem = "The in-kernel worker was cancelled"
         elif task.exception() is not None:
-            self.problem = f"the in-kernel worker stopped with an error: {task.exception()!r}"
+            self.problem = f"The in-kernel worker stopped with an error: {task.exception()!r}"
         else:
-            self.problem = "the in-kernel worker was shut down outside stop_worker()"
-        print(f"{self.problem[0].upper()}{self.problem[1:]}. {_RESTART_HINT}", file=sys.stderr)
+            self.problem = "The in-kernel worker was shut down outside stop_worker()"
+        print(f"{self.problem}. {_RESTART_HINT}.", file=sys.stderr)
 
     def raise_if_stopped(self) -> None:
         """Raise `WorkerStopped` if the worker ended on its own (not after stop())."""
         if self.problem:
-            raise WorkerStopped(f"{self.problem[0].upper()}{self.problem[1:]}. {_RESTART_HINT}")
+            raise WorkerStopped(f"{self.problem}. {_RESTART_HINT}.")
 
 
 _RESTART_HINT = "Run `await start_worker(client)` to start it again"
@@ -148,7 +151,7 @@ def _one_line_error(shell: Any, etype: type, value: BaseException, tb: Any,
 
 def _warn_if_worker_stopped(*_: Any) -> None:
     if kernel_worker.problem:
-        print(f"Warning: {kernel_worker.problem}. {_RESTART_HINT}.", file=sys.stderr)
+        print(f"Warning! {kernel_worker.problem}. {_RESTART_HINT}.", file=sys.stderr)
 
 
 async def connect_and_show() -> Client:

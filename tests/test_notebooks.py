@@ -197,10 +197,29 @@ def beyond_the_basics_key_outputs(text: str) -> None:
     assert "Deleted the schedule ledger-report." in text
 
 
+def failures_key_outputs(text: str) -> None:
+    assert "1 charge(s) of $250.00 after 3 payment attempt(s)" in text  # idempotent retries
+    assert "compensated - Order compensated: the payment step failed" in text
+    assert "inventory: reserve_inventory\n" in text
+    assert "  payment: reserve_inventory -> process_payment -> release_inventory" in text
+    assert (" delivery: reserve_inventory -> process_payment -> initiate_delivery -> "
+            "refund_payment -> release_inventory") in text
+
+
+def histories_key_outputs(text: str) -> None:
+    assert text.count("<Figure size") == 2  # the timelines of one order and of the batch
+    assert "order workflows on this server" in text
+    assert "(deterministic)" in text
+    assert ("NOT deterministic: [TMPRL1100] Nondeterminism error: Activity type of scheduled "
+            "event 'process_payment' does not match") in text
+
+
 KEY_OUTPUTS = {
     "00_setup": setup_key_outputs,
     "01_first_order": first_order_key_outputs,
     "02_human_approval": human_approval_key_outputs,
+    "03_failures_and_compensation": failures_key_outputs,
+    "04_histories_as_dataframes": histories_key_outputs,
     "05_durability": durability_key_outputs,
     "06_beyond_the_basics": beyond_the_basics_key_outputs,
 }
@@ -237,6 +256,36 @@ def test_human_approval_follows_the_decision(amount: float, approve: bool | None
     if amount <= 1000:
         assert "does not need approval" in result.text
         assert "requires_approval: False" in result.text
+    assert "Your turn" in result.text
+    assert_no_worker_trouble(result)
+
+
+@pytest.mark.parametrize(("fail_step", "transient", "compensations"), [
+    (None, 0, "none"),
+    ("inventory", 1, "none"),
+    ("payment", 1, "['release_inventory']"),
+    ("delivery", 1, "['refund_payment', 'release_inventory']"),
+])
+def test_failures_notebook_runs_for_every_fail_step(fail_step: str | None, transient: int,
+                                                    compensations: str,
+                                                    notebook_server: NotebookServer) -> None:
+    result = run("03_failures_and_compensation", notebook_server,
+                 {"FAIL_STEP": fail_step, "TRANSIENT_FAILURES": transient,
+                  "MOCK_DELAY_SECONDS": 0.0})
+    assert f"1 charge(s) of $250.00 after {transient + 1} payment attempt(s)" in result.text
+    if fail_step is None:
+        assert result.text.count("completed - Order processed successfully") == 2
+    else:
+        assert f"compensated - Order compensated: the {fail_step} step failed" in result.text
+    assert f"Compensations, in the order they ran: {compensations}" in result.text
+    assert "Your turn" in result.text
+    assert_no_worker_trouble(result)
+
+
+def test_histories_notebook_runs_without_failures(notebook_server: NotebookServer) -> None:
+    result = run("04_histories_as_dataframes", notebook_server,
+                 {"FAIL_STEP": None, "TRANSIENT_FAILURES": 0, "MOCK_DELAY_SECONDS": 0.0})
+    assert "(deterministic)" in result.text
     assert "Your turn" in result.text
     assert_no_worker_trouble(result)
 
@@ -361,7 +410,8 @@ print((await result_of(handle, timeout=10)).message)
 def test_a_worker_that_dies_says_so_in_the_next_cell(kernel: Kernel) -> None:
     kernel.run("kernel_worker.task.cancel()")
     kernel.run("await asyncio.sleep(2)")  # the worker shuts down between these cells
-    assert "Warning: the in-kernel worker was cancelled" in kernel.run("print('next cell')")
+    warned = kernel.run("print('next cell')")
+    assert "Warning! The in-kernel worker was cancelled. Run `await start_worker(client)`" in warned
     refused = kernel.run("await result_of(await place_order(client, make_order(40.0, "
                          "new_order_id())), timeout=5)", fails=True)
     assert "WorkerStopped: The in-kernel worker was cancelled. Run `await start_worker" in refused
@@ -396,3 +446,16 @@ print("after:", panel.status, panel.approve_button.disabled, panel.reject_button
     assert re.search(r"before: <b>order-workflow-ORDER-\w+</b>: awaiting_approval", output)
     assert "\nrejected\n" in output
     assert re.search(r"after: <b>order-workflow-ORDER-\w+</b>: rejected True True", output)
+
+
+def test_a_worker_that_cannot_start_says_why(kernel: Kernel,
+                                             notebook_server: NotebookServer) -> None:
+    refused = kernel.run(f"""
+from temporalio.client import Client
+elsewhere = await Client.connect("localhost:{notebook_server.port}", namespace="no-such-namespace")
+await start_worker(elsewhere)
+""", fails=True)
+    assert "WorkerStopped: The worker could not start" in refused
+    assert "no-such-namespace" in refused
+    assert "most recent call last" not in refused
+    kernel.run("await start_worker(client)")
