@@ -24,6 +24,9 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from temporalio.client import Client, WorkflowHandle
+
+    from order_management.config import task_queue as configured_task_queue
     from order_management.notifications import Notification, send_notification
     from order_management.search_attributes import (
         CUSTOMER_ID,
@@ -32,7 +35,9 @@ with workflow.unsafe.imports_passed_through():
         SUB_ORDER_COUNT,
         SHIPS_FROM,
     )
+    from order_management.orders import OrderError, order_handle, send_approval
     from order_management.shared import (
+        APPROVAL_THRESHOLD,
         InvalidOrder,
         Order,
         OrderItem,
@@ -113,13 +118,8 @@ class SplitOrderWorkflow:
             SHIPS_FROM.value_set(sorted({s.warehouse for s in self._sub_orders})),
         ])
         self._set_stage("fulfilling")
-        results = await asyncio.gather(*(
-            workflow.execute_child_workflow(OrderWorkflow.run, child,
-                                            id=workflow_id_for(child.order_id))
-            for child in children
-        ))
-        for sub, result in zip(self._sub_orders, results):
-            sub.status, sub.message = result.status, result.message
+        await asyncio.gather(*(self._fulfil(sub, child)
+                               for sub, child in zip(self._sub_orders, children)))
         stage = final_stage(self._sub_orders)
         self._set_stage(stage)
         notification_id = await workflow.execute_activity(
@@ -128,6 +128,12 @@ class SplitOrderWorkflow:
         return SplitOrderResult(order_id=order.order_id, stage=stage,
                                 sub_orders=list(self._sub_orders),
                                 notification_id=notification_id)
+
+    async def _fulfil(self, sub: SubOrder, child: Order) -> None:
+        """Run one sub-order as a child workflow; its outcome shows as soon as it ends."""
+        result = await workflow.execute_child_workflow(OrderWorkflow.run, child,
+                                                       id=workflow_id_for(child.order_id))
+        sub.status, sub.message = result.status, result.message
 
     def _sub_order(self, order: Order, items: list[OrderItem]) -> Order:
         # workflow.uuid4() and workflow.random(): random, yet the same on every replay.
@@ -154,3 +160,70 @@ class SplitOrderWorkflow:
     @workflow.query
     def get_sub_orders(self) -> list[SubOrder]:
         return list(self._sub_orders)
+
+
+# -- the client side --------------------------------------------------------------------
+
+def order_of_lines(lines: list[tuple[str, int, float]], order_id: str, customer_id: str,
+                   **knobs: object) -> Order:
+    """An order of several lines, each (product id, quantity, unit price), totalled."""
+    items = [OrderItem(product, quantity, price) for product, quantity, price in lines]
+    total = round(sum(item.quantity * item.price for item in items), 2)
+    return Order(order_id, customer_id, items, total, **knobs)  # type: ignore[arg-type]
+
+
+async def place_split_order(client: Client, order: Order, task_queue: str | None = None
+                            ) -> WorkflowHandle[SplitOrderWorkflow, SplitOrderResult]:
+    """Validate the order and start its `SplitOrderWorkflow` (id `split-order-<order_id>`)."""
+    validate_order(order)
+    return await client.start_workflow(SplitOrderWorkflow.run, order,
+                                       id=split_workflow_id(order.order_id),
+                                       task_queue=task_queue or configured_task_queue())
+
+
+async def split_result(handle: WorkflowHandle[SplitOrderWorkflow, SplitOrderResult],
+                       timeout: float = 60.0) -> SplitOrderResult:
+    """The split order's result within `timeout` seconds, or an `OrderError` naming the
+    sub-orders still open (one over $1000 waits for its approval)."""
+    try:
+        return await asyncio.wait_for(handle.result(), timeout)
+    except asyncio.TimeoutError:
+        open_ids = [sub.order_id for sub in await handle.query(SplitOrderWorkflow.get_sub_orders)
+                    if sub.status is None]
+        raise OrderError(
+            f"{handle.id} has no result within {timeout:g} s; sub-orders still open: "
+            f"{', '.join(open_ids) or 'none'}. A sub-order over $1000 waits for approval: "
+            "send_approval(order_handle(client, <sub-order id>), True)") from None
+
+
+async def approve_sub_orders(client: Client,
+                             handle: WorkflowHandle[SplitOrderWorkflow, SplitOrderResult],
+                             timeout: float = 10.0) -> list[str]:
+    """Approve every sub-order over $1000 (each waits for a person, as any order does);
+    returns their ids. Sub-orders and children start a moment after the parent, so this
+    polls for them, for at most `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (sub_orders := await handle.query(SplitOrderWorkflow.get_sub_orders)):
+        await _pause_until(deadline, f"{handle.id} did not split")
+    approved = []
+    for sub in sub_orders:
+        if sub.total_amount > APPROVAL_THRESHOLD:
+            await _approve_when_started(client, sub.order_id, deadline)
+            approved.append(sub.order_id)
+    return approved
+
+
+async def _approve_when_started(client: Client, order_id: str, deadline: float) -> None:
+    child = order_handle(client, order_id)
+    while True:
+        try:
+            await send_approval(child, True)
+            return
+        except OrderError:  # the child workflow has not started yet
+            await _pause_until(deadline, f"sub-order {order_id} did not start")
+
+
+async def _pause_until(deadline: float, problem: str) -> None:
+    if asyncio.get_running_loop().time() > deadline:
+        raise OrderError(f"{problem} in time; is a worker running?")
+    await asyncio.sleep(0.1)

@@ -26,8 +26,17 @@ from order_management.search_attributes import (
     register_search_attributes,
     search_attributes_frame,
 )
-from order_management.shared import Order, OrderItem, OrderStatus, workflow_id_for
-from order_management.sub_orders import SplitOrderResult, SplitOrderWorkflow, split_workflow_id
+from order_management.orders import OrderError
+from order_management.shared import Order, OrderStatus, workflow_id_for
+from order_management.sub_orders import (
+    SplitOrderResult,
+    SplitOrderWorkflow,
+    order_of_lines,
+    approve_sub_orders,
+    place_split_order,
+    split_result,
+    split_workflow_id,
+)
 
 from .conftest import running_worker
 
@@ -41,18 +50,15 @@ async def registered(dev_client: Client) -> Client:
 
 
 def three_lines_two_products(order_id: str, customer_id: str) -> Order:
-    return Order(order_id=order_id, customer_id=customer_id, total_amount=350.0, items=[
-        OrderItem("PROD-001", 2, 100.0), OrderItem("PROD-002", 1, 50.0),
-        OrderItem("PROD-001", 1, 100.0)])
+    return order_of_lines([("PROD-001", 2, 100.0), ("PROD-002", 1, 50.0),
+                           ("PROD-001", 1, 100.0)], order_id, customer_id)
 
 
 async def split_order(client: Client, order: Order,
                       task_queue: str) -> tuple[WorkflowHandle, SplitOrderResult]:
-    handle = await client.start_workflow(SplitOrderWorkflow.run, order,
-                                         id=split_workflow_id(order.order_id),
-                                         task_queue=task_queue)
+    handle = await place_split_order(client, order, task_queue)
     async with running_worker(client, task_queue):
-        result = await handle.result(rpc_timeout=timedelta(seconds=WAIT_SECONDS))
+        result = await split_result(handle, timeout=WAIT_SECONDS)
     return handle, result
 
 
@@ -153,3 +159,35 @@ def test_a_retried_notification_is_sent_once(ledger: Ledger) -> None:
 
     assert first == retried != other
     assert outbox.frame("CUST-1")["notification_id"].tolist() == [first, other]
+
+
+async def place_with_a_sub_order_over_1000(client: Client, order_id: str,
+                                           task_queue: str) -> WorkflowHandle:
+    order = order_of_lines([("PROD-001", 1, 50.0), ("PROD-009", 1, 1500.0)], order_id,
+                           "CUST-BIG")
+    return await place_split_order(client, order, task_queue)
+
+
+async def test_a_split_order_waiting_on_an_approval_names_the_sub_order(
+        registered: Client, ledger: Ledger, task_queue: str, order_id: str) -> None:
+    handle = await place_with_a_sub_order_over_1000(registered, order_id, task_queue)
+    async with running_worker(registered, task_queue):
+        with pytest.raises(OrderError, match="sub-orders still open: .+ over \\$1000 waits"):
+            await split_result(handle, timeout=3)
+        sub_orders = await handle.query(SplitOrderWorkflow.get_sub_orders)
+    await handle.terminate("test over")
+
+    (waiting,) = [sub for sub in sub_orders if sub.status is None]
+    assert waiting.total_amount == 1500.0
+
+
+async def test_approving_the_sub_orders_over_1000_lets_the_split_order_complete(
+        registered: Client, ledger: Ledger, task_queue: str, order_id: str) -> None:
+    handle = await place_with_a_sub_order_over_1000(registered, order_id, task_queue)
+    async with running_worker(registered, task_queue):
+        approved = await approve_sub_orders(registered, handle)
+        result = await split_result(handle, timeout=WAIT_SECONDS)
+
+    assert [sub.order_id for sub in result.sub_orders if sub.total_amount > 1000] == approved
+    assert len(approved) == 1
+    assert result.stage == "completed"

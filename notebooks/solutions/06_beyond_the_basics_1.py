@@ -1,0 +1,2 @@
+answer = f"CustomerId = '{CUSTOMER}' AND OrderTotal > 100"
+answer
