@@ -319,11 +319,15 @@ def test_every_exercise_has_a_solution_and_a_check(name: str) -> None:
     exercises = tagged(nb, "exercise")
     solutions = sorted(path.name for path in SOLUTIONS.glob(f"{name}_*.py"))
     assert solutions == [f"{name}_{k}.py" for k in range(1, len(exercises) + 1)]
-    for cell in exercises:
-        following = nb.cells[nb.cells.index(cell) + 1]
+    for k, cell in enumerate(exercises, start=1):
+        at = nb.cells.index(cell)
+        following = nb.cells[at + 1]
         assert "check" in following.metadata.get("tags", []), \
             f"{name}: an exercise cell must be followed by its `check` cell"
         assert "self_check(" in following.source
+        task = nb.cells[at - 1]
+        assert task.cell_type == "markdown" and f"%load solutions/{name}_{k}.py" in task.source, \
+            f"{name}: the task above exercise {k} must say how to load its solution"
     if name != "00_setup":
         assert exercises, f"{name} needs at least one exercise"
 
