@@ -324,9 +324,17 @@ def plot_timeline(spans: pd.DataFrame, ax: Axes | None = None, title: str | None
     legend += [Patch(facecolor="lightgrey", alpha=0.5, label="retrying (failed attempts, backoff)"),
                Patch(facecolor="white", edgecolor="black", hatch="//", label="failed")]
     ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
-    ax.set_title(title or ("Activities of " + (f"{len(lanes)} orders" if by_order
-                                                else spans["workflow_id"].iloc[0])))
+    ax.set_title(title or _timeline_title(spans, by_order))
     return ax
+
+
+def _timeline_title(spans: pd.DataFrame, by_order: bool) -> str:
+    if spans.empty:
+        # A rejected or timed-out order never ran an activity: say so instead of a blank chart.
+        return "No activities ran"
+    if by_order:
+        return f"Activities of {spans['workflow_id'].nunique()} orders"
+    return f"Activities of {spans['workflow_id'].iloc[0]}"
 
 
 # -- visibility: the workflows the server knows --------------------------------------------

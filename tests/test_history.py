@@ -20,7 +20,7 @@ from order_management.history import (
     workflows_frame,
 )
 from order_management.ledger import Ledger
-from order_management.orders import await_result, place_order
+from order_management.orders import await_result, decide, place_order
 from order_management.shared import make_order
 
 from .conftest import running_worker
@@ -148,6 +148,15 @@ def test_timeline_of_several_orders_has_a_lane_per_order() -> None:
         plt.close(ax.figure)
 
 
+def test_timeline_of_an_order_without_activities_says_so() -> None:
+    ax = plot_timeline(activity_spans(recorded("rejected")))
+    try:
+        assert ax.get_title() == "No activities ran"
+        assert not ax.get_yticklabels()
+    finally:
+        plt.close(ax.figure)
+
+
 # -- replay ----------------------------------------------------------------------------------
 
 async def test_a_saved_history_loads_back_and_replays_deterministically(tmp_path: Path) -> None:
@@ -203,6 +212,22 @@ async def test_workflows_frame_lists_orders_with_readable_statuses(
     assert (frame["task_queue"] == task_queue).all()
     assert sorted(closed["workflow_id"]) == [done.id, failed.id]
     assert rows(live, "ActivityTaskFailed")["activity"].tolist() == ["process_payment"]
+
+
+async def test_update_events_name_the_update_and_its_outcome(
+    dev_client: Client, ledger: Ledger, task_queue: str, order_id: str
+) -> None:
+    async with running_worker(dev_client, task_queue):
+        handle = await place_order(dev_client, make_order(1500, order_id), task_queue)
+        assert await decide(handle, True) == "approved"
+        await await_result(handle)
+        frame = await fetch_history_frame(handle)
+    assert rows(frame, "WorkflowExecutionUpdateAccepted")["details"].tolist() == [
+        "update decide(true)"]
+    assert rows(frame, "WorkflowExecutionUpdateCompleted")["details"].tolist() == [
+        'result "approved"']
+    assert rows(frame, "ActivityTaskScheduled")["activity"].tolist() == [
+        "reserve_inventory", "process_payment", "initiate_delivery"]
 
 
 async def test_workflows_frame_gives_up_with_a_reason(dev_client: Client, task_queue: str) -> None:
