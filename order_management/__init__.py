@@ -7,6 +7,9 @@ Modules, one concept each:
 - ledger: the mock services' books in SQLite, the proof of exactly-once
 - config, connection, devserver: where Temporal is, and the local dev server
 - worker, starter, orders: running workers, placing orders, sending them messages
+- notifications, sub_orders, search_attributes, batch: beyond the basics (a notification
+  activity, child workflows, typed search attributes, a scheduled ledger report)
+- worker_process, outages: a worker in its own process, and outages on purpose (notebook 05)
 """
 
 __version__ = "0.1.0"

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
 ORDER_STAGE = SearchAttributeKey.for_keyword("OrderStage")
-"""splitting -> fulfilling -> completed, partially_completed or failed."""
+"""fulfilling, then completed, partially_completed or failed."""
 SUB_ORDER_COUNT = SearchAttributeKey.for_int("SubOrderCount")
 SHIPS_FROM = SearchAttributeKey.for_keyword_list("ShipsFrom")
 """The warehouses the order ships from."""

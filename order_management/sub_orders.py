@@ -107,21 +107,18 @@ class SplitOrderWorkflow:
             validate_order(order)
         except InvalidOrder as err:
             raise ApplicationError(str(err), type="InvalidOrder", non_retryable=True) from None
+        children = [self._sub_order(order, items) for items in group_items(order)]
         workflow.upsert_search_attributes([
             CUSTOMER_ID.value_set(order.customer_id),
             ORDER_TOTAL.value_set(order.total_amount),
-            ORDER_STAGE.value_set("splitting"),
-        ])
-        children = [self._sub_order(order, items) for items in group_items(order)]
-        workflow.upsert_search_attributes([
+            ORDER_STAGE.value_set("fulfilling"),
             SUB_ORDER_COUNT.value_set(len(children)),
             SHIPS_FROM.value_set(sorted({s.warehouse for s in self._sub_orders})),
         ])
-        self._set_stage("fulfilling")
         await asyncio.gather(*(self._fulfil(sub, child)
                                for sub, child in zip(self._sub_orders, children)))
         stage = final_stage(self._sub_orders)
-        self._set_stage(stage)
+        workflow.upsert_search_attributes([ORDER_STAGE.value_set(stage)])
         notification_id = await workflow.execute_activity(
             send_notification, self._notification(order, stage),
             start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=STEP_RETRY)
@@ -143,10 +140,6 @@ class SplitOrderWorkflow:
         self._sub_orders.append(SubOrder(sub_order_id, warehouse, total))
         # The sub-order keeps the order's knobs (delay, failure flags, approval timeout).
         return replace(order, order_id=sub_order_id, items=items, total_amount=total)
-
-    @staticmethod
-    def _set_stage(stage: str) -> None:
-        workflow.upsert_search_attributes([ORDER_STAGE.value_set(stage)])
 
     @staticmethod
     def _notification(order: Order, stage: str) -> Notification:
