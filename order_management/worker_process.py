@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +64,7 @@ class WorkerProcess:
             command += ["--task-queue", task_queue]
         state = config.state_dir()
         state.mkdir(parents=True, exist_ok=True)
-        log = state / f"worker-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        log = state / f"worker-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.log"
         with open(log, "wb") as log_file:
             # Unbuffered, so the ready line reaches the log the moment it is printed.
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file,

@@ -22,6 +22,7 @@ from order_management.outages import (
     wait_for_activity,
 )
 from order_management.shared import OrderStatus, make_order
+from order_management.worker_process import WorkerProcess, WorkerProcessError
 
 from .conftest import free_port, running_worker
 
@@ -95,3 +96,11 @@ async def test_an_order_awaiting_approval_survives_a_restart_and_the_worker_resu
     assert result.status == OrderStatus.COMPLETED
     printed = capsys.readouterr().out
     assert "no answer" in printed and "reconnected by itself" in printed
+
+
+def test_a_worker_process_that_cannot_start_says_why(
+        dev_server: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", "no-such-namespace")
+
+    with pytest.raises(WorkerProcessError, match="exited at start: .*no-such-namespace"):
+        WorkerProcess.start(timeout=30)
