@@ -158,23 +158,38 @@ def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE,
                        ui_url=f"http://localhost:{ui_port}", database=str(database),
                        log=str(log))
     _pid_file(port).write_text(json.dumps(asdict(server)))
-    _wait_until_serving(process, port, log)
+    _wait_until_serving(process, binary, port, log)
     return server
 
 
-def _wait_until_serving(process: subprocess.Popen, port: int, log: Path) -> None:
+def _wait_until_serving(process: subprocess.Popen, binary: Path, port: int, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             _pid_file(port).unlink(missing_ok=True)
             tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
             raise DevServerError(f"The dev server exited at start ({tail[0]}); see {log}")
-        if port_answers(port):
+        if port_answers(port) and _frontend_healthy(binary, port):
             return
         time.sleep(0.05)
     stop(port)
     raise DevServerError(f"The dev server did not answer on port {port} within "
                          f"{STARTUP_TIMEOUT_SECONDS:g} s; see {log}")
+
+
+def _frontend_healthy(binary: Path, port: int) -> bool:
+    # The port opens a moment before the frontend takes calls: a client connecting then gets
+    # "Frontend is not healthy yet". GetSystemInfo, the call a client connects with, says when.
+    # The user's own Temporal settings (API key, TLS, profile) do not apply to this server.
+    plain = {key: value for key, value in os.environ.items() if not key.startswith("TEMPORAL_")}
+    command = [str(binary), "operator", "cluster", "system", "--disable-config-file",
+               "--address", f"127.0.0.1:{port}", "--command-timeout", "2s"]
+    try:
+        check = subprocess.run(command, env=plain, stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        return False
+    return check.returncode == 0
 
 
 def stop(port: int = 7233) -> DevServer | None:

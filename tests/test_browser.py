@@ -55,7 +55,6 @@ UI_SECONDS = 30
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="no `chromium` on PATH (.ci/run installs it)"),
-    pytest.mark.timeout(300),
 ]
 
 
@@ -320,7 +319,10 @@ async def test_workshop_in_jupyterlab_and_the_web_ui(lab: Lab, browser: BrowserC
         # Tall enough for the workflow's summary and the start of its history in one picture.
         await ui.set_viewport_size({"width": VIEWPORT["width"], "height": 1250})
         await ui.get_by_role("heading", name=workflow_id).wait_for(timeout=UI_SECONDS * 1000)
+        # A click before the page's scripts have taken over would be lost: wait for them.
+        await ui.wait_for_load_state("networkidle", timeout=UI_SECONDS * 1000)
         await ui.get_by_role("tab", name=re.compile(r"^Event History")).click()
+        await ui.wait_for_url(re.compile(r"/history$"), timeout=UI_SECONDS * 1000)
         await ui.get_by_role("button", name="Descending").click()  # oldest event first
         signaled = ui.locator("tr", has_text="Workflow Execution Signaled")
         await signaled.wait_for(timeout=UI_SECONDS * 1000)
