@@ -47,10 +47,10 @@ WARMUP_RUNS = 5
 
 
 @contextmanager
-def dev_server(dynamic_config: Mapping[str, str] | None = None) -> Iterator[str]:
+def dev_server(engine_defaults: bool = False) -> Iterator[str]:
     """A dev server of the benchmark's own; TEMPORAL_ADDRESS points at it while it runs."""
     port = free_port()
-    devserver.start(port, dynamic_config=dynamic_config)
+    devserver.start(port, engine_defaults=engine_defaults)
     os.environ["TEMPORAL_ADDRESS"] = f"localhost:{port}"
     try:
         yield f"localhost:{port}"
@@ -144,13 +144,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "cores": os.cpu_count(), "python": platform.python_version(),
         "temporal": temporal_version(), "dynamic_config": devserver.DYNAMIC_CONFIG,
+        "sqlite_pragmas": devserver.SQLITE_PRAGMAS,
         "orders": args.orders, "latency_runs": args.runs, "throughput_rounds_run": args.rounds,
     }
     with tempfile.TemporaryDirectory(prefix="order-bench-") as folder:
         state = Path(folder)
         os.environ.update(ORDER_STATE_DIR=str(state), ORDER_LEDGER_DB=str(state / "ledger.db"))
         print("Floor on a dev server with Temporal's default settings ...", flush=True)
-        with dev_server(dynamic_config={}) as address:
+        with dev_server(engine_defaults=True) as address:
             results.update(asyncio.run(default_config_figures(address, args)))
         print("Floor and orders on the workshop's dev server ...", flush=True)
         with dev_server() as address:

@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -35,12 +34,16 @@ STOP_TIMEOUT_SECONDS = 10.0
 # default. With the dev server's single history shard that caps the whole server: back-to-back
 # workflow tasks wait ~50 ms each, so a 3-activity order took 200 ms instead of 30 ms.
 # Reads only happen when there is work, so a higher cap costs nothing when idle.
-# Measured in the README's Benchmark section (`make bench`).
 DYNAMIC_CONFIG: dict[str, str] = {
     "history.transferProcessorMaxPollRPS": "1000",
     "history.timerProcessorMaxPollRPS": "1000",
     "history.visibilityProcessorMaxPollRPS": "1000",
 }
+# Every server write is a SQLite transaction, by default flushed to disk with several fsyncs:
+# on a busy disk that alone made an order 4x slower. A write-ahead log synced at checkpoints
+# survives a crash or kill of the server (what a workshop meets); only a power cut could lose
+# the last moments. Both measured in the README's Benchmark section (`make bench`).
+SQLITE_PRAGMAS: dict[str, str] = {"journal_mode": "wal", "synchronous": "normal"}
 
 
 class DevServerError(RuntimeError):
@@ -113,13 +116,12 @@ def running(port: int) -> DevServer | None:
     return None
 
 
-def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE,
-          dynamic_config: Mapping[str, str] | None = None) -> DevServer:
+def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE, *,
+          engine_defaults: bool = False) -> DevServer:
     """Start the dev server on 127.0.0.1:`port` (Web UI 1000 ports above), or return the one
     already started. Raises `DevServerError` if the port is held by something else.
 
-    `dynamic_config` replaces `DYNAMIC_CONFIG` (the benchmark passes {} for the engine's
-    defaults)."""
+    `engine_defaults` leaves out this project's tuning (the benchmark's "before")."""
     server = running(port)
     if server:
         return server
@@ -147,8 +149,11 @@ def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE,
     ]
     if namespace != config.DEFAULT_NAMESPACE:
         command += ["--namespace", namespace]
-    for key, value in (DYNAMIC_CONFIG if dynamic_config is None else dynamic_config).items():
-        command += ["--dynamic-config-value", f"{key}={value}"]
+    if not engine_defaults:
+        for key, value in DYNAMIC_CONFIG.items():
+            command += ["--dynamic-config-value", f"{key}={value}"]
+        for key, value in SQLITE_PRAGMAS.items():
+            command += ["--sqlite-pragma", f"{key}={value}"]
     with open(log, "ab") as log_file:
         # A session of its own: the server outlives the notebook kernel or script that
         # started it, and Ctrl-C in that terminal does not reach it.
