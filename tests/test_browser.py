@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,8 +180,9 @@ async def step(page: Page, name: str) -> AsyncIterator[None]:
     try:
         yield
     except BaseException:
-        await save_screenshot(page, ARTIFACTS / f"{name}-FAILED.png")
-        (ARTIFACTS / f"{name}-FAILED.txt").write_text(await page.inner_text("body"))
+        with suppress(Exception):  # a crashed page has nothing to show; keep the real error
+            await save_screenshot(page, ARTIFACTS / f"{name}-FAILED.png")
+            (ARTIFACTS / f"{name}-FAILED.txt").write_text(await page.inner_text("body"))
         raise
     await save_screenshot(page, ARTIFACTS / f"{name}.png")
 
@@ -226,8 +227,9 @@ async def run_all_ended(panel: Locator) -> bool:
     """No cell queued or running ([*]), at least one ran, and the kernel is idle."""
     prompts = await panel.locator(".jp-CodeCell .jp-InputArea-prompt").all_text_contents()
     ran = any(re.fullmatch(r"\[\d+\]:", prompt) for prompt in prompts)
+    indicator = panel.locator(".jp-Notebook-ExecutionIndicator")
     return ran and not any("*" in prompt for prompt in prompts) and \
-        await panel.locator(".jp-Notebook-ExecutionIndicator").get_attribute("data-status") == "idle"
+        await indicator.get_attribute("data-status") == "idle"
 
 
 async def wait_until_run_all_succeeds(panel: Locator, seconds: float) -> None:
@@ -263,7 +265,7 @@ async def wait_during_run_all(panel: Locator, target: Locator, seconds: float) -
 
 async def show(target: Locator) -> None:
     """Scroll `target` to the middle of the screen, for the step's screenshot."""
-    await target.evaluate("element => element.scrollIntoView({block: 'center', inline: 'nearest'})")
+    await target.evaluate("e => e.scrollIntoView({block: 'center', inline: 'nearest'})")
 
 
 async def outputs_text(panel: Locator) -> str:
