@@ -82,8 +82,8 @@ async def wait_for_activity(handle: WorkflowHandle, activity: str, state: str = 
                        "is a worker running, and does the order have a mock delay?")
 
 
-async def server_answers(client: Client, timeout: float = DOWN_PROBE_SECONDS) -> bool:
-    """True when the server answers this client within `timeout` seconds."""
+async def client_reaches_server(client: Client, timeout: float = DOWN_PROBE_SECONDS) -> bool:
+    """True when the server answers this client within `timeout` seconds (a health check)."""
     try:
         return await asyncio.wait_for(client.service_client.check_health(), timeout)
     except (asyncio.TimeoutError, RPCError):
@@ -107,13 +107,13 @@ async def restart_dev_server(client: Client,
     await kernel_worker.stop()
     await asyncio.to_thread(devserver.stop, settings.port)
     print(f"1. Stopped the dev server (pid {server.pid}).")
-    answers = await server_answers(client)
+    answers = await client_reaches_server(client)
     print(f"2. The client gets {'an answer?!' if answers else 'no answer'} from "
           f"{settings.address} while the server is down.")
     started = await asyncio.to_thread(devserver.start, settings.port, settings.namespace)
     print(f"3. Started it again (pid {started.pid}) on the same database, {started.database}.")
     deadline = asyncio.get_running_loop().time() + timeout
-    while not await server_answers(client):
+    while not await client_reaches_server(client):
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"The client did not reach the restarted server within "
                                f"{timeout:g} s; see {started.log}")

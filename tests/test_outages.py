@@ -16,9 +16,9 @@ from order_management import devserver
 from order_management.notebook import kernel_worker
 from order_management.orders import await_result, place_order, send_approval
 from order_management.outages import (
+    client_reaches_server,
     pending_activities,
     restart_dev_server,
-    server_answers,
     wait_for_activity,
 )
 from order_management.shared import OrderStatus, make_order
@@ -60,7 +60,7 @@ async def test_restart_leaves_a_server_it_did_not_start_alone(
 
     assert await restart_dev_server(time_skipping.client) is False
     assert "was not started by this workshop" in capsys.readouterr().out
-    assert await server_answers(time_skipping.client)
+    assert await client_reaches_server(time_skipping.client)
 
 
 @pytest.fixture
