@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -55,6 +55,7 @@ from order_management.workflow import OrderWorkflow
 STATUS_POLL_SECONDS = 0.25
 """How often the live status helpers ask the workflow (a query is cheap, but not free)."""
 
+QUERY_TIMEOUT_SECONDS = 10.0
 CLI_TIMEOUT_SECONDS = 30.0
 
 
@@ -195,7 +196,8 @@ class WebLink:
     label: str
 
     def _repr_html_(self) -> str:
-        return f'Web UI: <a href="{html.escape(self.url)}" target="_blank">{html.escape(self.label)}</a>'
+        url, label = html.escape(self.url), html.escape(self.label)
+        return f'Web UI: <a href="{url}" target="_blank">{label}</a>'
 
     def __repr__(self) -> str:
         return f"Web UI: {self.url}"
@@ -213,13 +215,19 @@ async def result_of(handle: WorkflowHandle,
     return await await_result(handle, timeout)
 
 
-async def current_status(handle: WorkflowHandle) -> str:
-    """The order's status, by query (answered by a worker, or from a closed workflow)."""
+async def ask(handle: WorkflowHandle, query: Callable[..., Any]) -> Any:
+    """Run a query (answered by a worker), or raise `OrderError` if no worker answers."""
     try:
-        return await asyncio.wait_for(handle.query(OrderWorkflow.get_status), 10)
+        return await asyncio.wait_for(handle.query(query), QUERY_TIMEOUT_SECONDS)
     except asyncio.TimeoutError:
-        raise OrderError(f"No worker answered a query to {handle.id} within 10 s; "
-                         "is a worker running on this task queue?") from None
+        raise OrderError(f"No worker answered a query to {handle.id} within "
+                         f"{QUERY_TIMEOUT_SECONDS:g} s; is a worker running on this task "
+                         "queue?") from None
+
+
+async def current_status(handle: WorkflowHandle) -> str:
+    """The order's status, by the `get_status` query."""
+    return await ask(handle, OrderWorkflow.get_status)
 
 
 async def watch_status(handle: WorkflowHandle, until: Collection[str] = OrderStatus.FINAL,
@@ -258,8 +266,8 @@ def explain_approval(order: Order) -> None:
 
 
 async def approve_if_waiting(handle: WorkflowHandle) -> None:
-    """Approve the order if it needs approval (notebook 02 is about deciding; here we just go on)."""
-    if await handle.query(OrderWorkflow.requires_approval):
+    """Approve the order if it needs approval (02 is about deciding; elsewhere we go on)."""
+    if await ask(handle, OrderWorkflow.requires_approval):
         await send_approval(handle, True)
         print(f"{handle.id} is over ${APPROVAL_THRESHOLD:,.0f} and would wait for a person: "
               "approved it with the approve_order signal, so it can go on "
@@ -269,7 +277,7 @@ async def approve_if_waiting(handle: WorkflowHandle) -> None:
 async def decide_by_signal(handle: WorkflowHandle, approve: bool | None) -> None:
     """Send `approve_order(approve)`, or explain why nothing is sent (no approval needed,
     or `approve` is None: let the approval time out)."""
-    if not await handle.query(OrderWorkflow.requires_approval):
+    if not await ask(handle, OrderWorkflow.requires_approval):
         print(f"{handle.id} does not need approval (not over ${APPROVAL_THRESHOLD:,.0f}), so the "
               "workflow never waited: there is no decision to send. Set ORDER_AMOUNT above "
               "1000 in the parameters cell to see it wait.")
@@ -312,7 +320,8 @@ def temporal_cli(*args: str, timeout: float = CLI_TIMEOUT_SECONDS) -> None:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise OrderError(f"`temporal {shlex.join(args)}` did not answer within {timeout:g} s")
+        raise OrderError(f"`temporal {shlex.join(args)}` did not answer within "
+                         f"{timeout:g} s") from None
     output = (done.stdout + done.stderr).rstrip()
     print(output)
     if done.returncode != 0:
