@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import sys
 import uuid
@@ -30,15 +31,25 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+# Below Linux's ephemeral range (32768-60999), so an outgoing connection's local port can
+# never take a server's port between the check and the server's bind.
+_PORT_RANGE = (15000, 31000 - config.UI_PORT_OFFSET)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
     """A free port whose Web UI companion (port + 1000) is free too."""
     while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port + config.UI_PORT_OFFSET < 65536 and not devserver.port_answers(
-            port + config.UI_PORT_OFFSET
-        ):
+        port = random.randrange(*_PORT_RANGE)
+        if _bindable(port) and _bindable(port + config.UI_PORT_OFFSET):
             return port
 
 
