@@ -60,9 +60,7 @@ async def decide(handle: WorkflowHandle, approved: bool) -> str:
     try:
         return await handle.execute_update(OrderWorkflow.decide, approved)
     except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        raise OrderError(f"Decision refused: {reason}") from None
+        raise OrderError(f"Decision refused: {_reason(err.cause)}") from None
     except RPCError as err:
         raise OrderError(_rpc_problem(handle, err)) from None
 
@@ -79,11 +77,14 @@ async def await_result(handle: WorkflowHandle,
         raise OrderError(f"No result for {handle.id} within {timeout:g} s "
                          f"(status: {status or 'unknown'}); {hint}") from None
     except WorkflowFailureError as err:
-        cause = err.cause
-        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        raise OrderError(f"Workflow {handle.id} failed: {reason}") from None
+        raise OrderError(f"Workflow {handle.id} failed: {_reason(err.cause)}") from None
     except RPCError as err:
         raise OrderError(_rpc_problem(handle, err)) from None
+
+
+def _reason(cause: BaseException | None) -> str:
+    """The sentence a failure carries (an ApplicationError's message, not its repr)."""
+    return cause.message if isinstance(cause, ApplicationError) else str(cause)
 
 
 async def _status_or_none(handle: WorkflowHandle) -> str | None:
