@@ -146,6 +146,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "temporal": temporal_version(), "dynamic_config": devserver.DYNAMIC_CONFIG,
         "sqlite_pragmas": devserver.SQLITE_PRAGMAS,
         "orders": args.orders, "latency_runs": args.runs, "throughput_rounds_run": args.rounds,
+        # Other jobs on the machine move every figure: this says how busy it was.
+        "load_average_before": os.getloadavg()[0],
     }
     with tempfile.TemporaryDirectory(prefix="order-bench-") as folder:
         state = Path(folder)
@@ -162,6 +164,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     if not args.quick:
         print("The test suite ...", flush=True)
         results.update(suite_time())
+    results["load_average_after"] = os.getloadavg()[0]
     results["latency_ratio"] = results["order_latency_median_ms"] / results[
         "floor_latency_median_ms"]
     results["throughput_in_kernel_vs_process"] = (results["throughput_in_kernel"]
@@ -173,7 +176,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 def table(results: Mapping[str, Any]) -> str:
     rows = [
-        ("machine", f"{results['cores']} cores, Python {results['python']}"),
+        ("machine", f"{results['cores']} cores, Python {results['python']}, load average "
+                    f"{results['load_average_before']:.1f} before, "
+                    f"{results['load_average_after']:.1f} after"),
         ("temporal", results["temporal"].replace("\n", " ")),
         ("floor latency, default server settings",
          _ms(results, "default_config_floor_latency")),
