@@ -1,12 +1,13 @@
 """`python -m bench` (or `make bench`): measure, print a table, write bench/results.json.
 
 1. The engine's floor on a dev server with Temporal's default settings: the "before".
-2. On a dev server with the workshop's settings (`devserver.DYNAMIC_CONFIG`): the floor again,
-   an order's start-to-result latency, and the throughput of 500 concurrent orders with the
-   worker in the client's event loop (as in the notebooks) and in a process of its own.
+2. On a dev server with the workshop's settings (`devserver.DYNAMIC_CONFIG`, `SQLITE_PRAGMAS`):
+   the floor again, an order's start-to-result latency, and the throughput of 500 concurrent
+   orders with the worker in the client's event loop (as in the notebooks) and in a process
+   of its own.
 3. The Run All time of every notebook with its defaults, and the test suite's time.
 
-Options: --quick skips step 3; --orders and --runs change the sample sizes.
+Options: --quick skips step 3; --orders, --runs and --rounds change the sample sizes.
 """
 
 from __future__ import annotations
