@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 # Rebuilt when the dependencies change; otherwise `make setup` is a no-op.
 STAMP := $(VENV)/.installed
 
+# Jupyter refuses to run as root (containers, CI) unless told it may; token auth stays on.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 .PHONY: setup lab test server stop status reset bench clean
 
 setup: $(STAMP)
@@ -16,7 +19,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lab: setup server
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
 
 test: setup
 	$(BIN)/python -m pytest

@@ -136,13 +136,17 @@ def order_problems(order: Order) -> list[str]:
     problems: list[str] = []
     if not order.order_id or not order.order_id.strip():
         problems.append("the order needs an order id")
+    elif not order.order_id.isprintable():
+        problems.append("the order id must be printable text (no line breaks or tabs)")
     if not order.items:
         problems.append("the order has no items")
     for item in order.items:
+        if not item.product_id or not item.product_id.isprintable():
+            problems.append(f"product id {item.product_id!r} must be printable text")
         if not isinstance(item.quantity, int) or item.quantity <= 0:
-            problems.append(f"{item.product_id}: quantity must be a whole number above 0")
+            problems.append(f"{item.product_id!r}: quantity must be a whole number above 0")
         if not _is_finite(item.price) or item.price < 0:
-            problems.append(f"{item.product_id}: price must be 0 or more")
+            problems.append(f"{item.product_id!r}: price must be 0 or more")
     if not _is_finite(order.total_amount) or order.total_amount <= 0:
         problems.append("the total must be a finite amount above 0")
     elif not problems:
@@ -170,7 +174,8 @@ def validate_order(order: Order) -> Order:
     """Return the order unchanged, or raise `InvalidOrder` with one line saying what is wrong."""
     problems = order_problems(order)
     if problems:
-        raise InvalidOrder(f"Invalid order {order.order_id or '(no id)'}: " + "; ".join(problems))
+        label = order.order_id if order.order_id.isprintable() else repr(order.order_id)
+        raise InvalidOrder(f"Invalid order {label or '(no id)'}: " + "; ".join(problems))
     return order
 
 

@@ -100,11 +100,10 @@ WEIRD_NUMBERS = st.one_of(
     st.integers(-10**12, 10**12),
     st.sampled_from([0, -0.0, 1e-9, 0.005, 999.999, 1000.0, 1000.004, 1e308, True, False]),
 )
-# Printable text: an id with a line break in it would be echoed back over two lines (reported
-# as a finding; validation does not refuse control characters yet).
+# Any text, line breaks and control characters included (surrogates cannot be encoded).
 WEIRD_TEXT = st.one_of(
-    st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=30),
-    st.sampled_from(["", " ", "ORDER-1", "\u00e9t\u00e9"]))
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=30),
+    st.sampled_from(["", " ", "ORDER-1", "\u00e9t\u00e9", "ORDER\n2", "PROD\t1"]))
 
 ITEMS = st.lists(st.builds(OrderItem, product_id=WEIRD_TEXT, quantity=WEIRD_NUMBERS,
                            price=WEIRD_NUMBERS), max_size=3)
@@ -125,7 +124,7 @@ def test_validate_order_answers_in_one_line_and_never_changes_the_order(order: O
     except InvalidOrder as err:
         message = str(err)
         assert message.startswith("Invalid order ")
-        assert "\n" not in message.removeprefix(f"Invalid order {order.order_id}")
+        assert "\n" not in message and "\r" not in message
     else:
         assert returned is order
         # Whatever passes is an order the workflow can run: finite, positive, consistent.
