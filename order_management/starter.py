@@ -35,7 +35,9 @@ HINT_AFTER_SECONDS = 10.0
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, not argparse's usage block: the exit code (2) tells scripts it was input.
-        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+        # Arguments are echoed back: escape control characters so it stays one line.
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        self.exit(2, f"{self.prog}: {shown} (see --help)\n")
 
 
 def _amount(text: str) -> float:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -28,6 +29,12 @@ from order_management.ledger import Ledger
 from order_management.worker import build_worker, polling
 
 REPO = Path(__file__).resolve().parent.parent
+
+# CI replays the same examples every run (a red CI always means a change broke something);
+# developers' runs explore new ones.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 BIN = Path(sys.executable).parent
 
 
