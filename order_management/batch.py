@@ -32,9 +32,12 @@ with workflow.unsafe.imports_passed_through():
         WorkflowExecutionStatus,
     )
 
+    from temporalio.service import RPCError, RPCStatusCode
+
     from order_management.activities import ledger
     from order_management.config import task_queue as configured_task_queue
     from order_management.notifications import Notification, send_notification
+    from order_management.orders import OrderError
     from order_management.workflow import STEP_RETRY
 
 if TYPE_CHECKING:
@@ -92,6 +95,15 @@ class LedgerReportWorkflow:
         return report
 
 
+def report_interval(minutes: float) -> timedelta:
+    """The schedule's interval for `minutes` (a number), or `OrderError` saying to set it
+    above 0 (a schedule every 0 minutes would be a loop, and the server refuses it)."""
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes > 0:
+        raise OrderError(f"REPORT_EVERY_MINUTES = {minutes!r}: the report interval must be "
+                         "above 0 minutes")
+    return timedelta(minutes=minutes)
+
+
 async def schedule_ledger_report(client: Client, every: timedelta,
                                  schedule_id: str = REPORT_SCHEDULE_ID,
                                  task_queue: str | None = None) -> ScheduleHandle:
@@ -112,6 +124,18 @@ async def schedule_ledger_report(client: Client, every: timedelta,
     except ScheduleAlreadyRunningError:
         await client.get_schedule_handle(schedule_id).delete()
         return await client.create_schedule(schedule_id, schedule)
+
+
+async def delete_schedule(handle: ScheduleHandle) -> bool:
+    """Delete the schedule; False (and nothing done) when it is already gone, so a cell that
+    deletes it can run twice."""
+    try:
+        await handle.delete()
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return False
+    return True
 
 
 async def schedule_runs_frame(client: Client, handle: ScheduleHandle, *, at_least: int = 0,

@@ -20,6 +20,8 @@ from temporalio.service import RPCError
 
 from order_management import config, devserver
 from order_management.notebook import kernel_worker
+from order_management.orders import OrderError
+from order_management.worker_process import WorkerProcess
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,6 +82,24 @@ async def wait_for_activity(handle: WorkflowHandle, activity: str, state: str = 
         await asyncio.sleep(POLL_SECONDS)
     raise TimeoutError(f"{activity} was not {state} in {handle.id} within {timeout:g} s; "
                        "is a worker running, and does the order have a mock delay?")
+
+
+async def kill_during(process: WorkerProcess, handle: WorkflowHandle, activity: str,
+                      timeout: float = 30.0) -> PendingActivity:
+    """Wait until `activity` runs in the worker `process`, then SIGKILL that process.
+
+    Refuses (with `OrderError`, before killing anything) when the process no longer runs or
+    another worker took the activity: then killing it would prove nothing."""
+    if not process.alive:
+        raise OrderError(f"The worker process {process.identity} is not running any more "
+                         "(killed already?); run the cell that starts it, then this one")
+    running = await wait_for_activity(handle, activity, timeout=timeout)
+    if running.worker != process.identity:
+        raise OrderError(f"{activity} of {handle.id} runs on worker {running.worker}, not in the "
+                         f"worker process {process.identity}: another worker polls the same "
+                         "task queue. Run `await stop_worker()`, then this cell again")
+    process.kill()
+    return running
 
 
 async def client_reaches_server(client: Client, timeout: float = DOWN_PROBE_SECONDS) -> bool:

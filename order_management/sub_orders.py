@@ -159,9 +159,15 @@ class SplitOrderWorkflow:
 
 def order_of_lines(lines: list[tuple[str, int, float]], order_id: str, customer_id: str,
                    **knobs: object) -> Order:
-    """An order of several lines, each (product id, quantity, unit price), totalled."""
-    items = [OrderItem(product, quantity, price) for product, quantity, price in lines]
-    total = round(sum(item.quantity * item.price for item in items), 2)
+    """An order of several lines, each (product id, quantity, unit price), totalled.
+    Raises `InvalidOrder` (one line) for a line of another shape or a price that is no number."""
+    try:
+        items = [OrderItem(product, quantity, price) for product, quantity, price in lines]
+        total = round(sum(item.quantity * item.price for item in items), 2)
+    except (TypeError, ValueError):
+        raise InvalidOrder(f"Invalid order {order_id}: each line must be (product id, quantity, "
+                           "unit price), e.g. ('PROD-001', 2, 120.0); got "
+                           f"{lines!r}"[:300]) from None
     return Order(order_id, customer_id, items, total, **knobs)  # type: ignore[arg-type]
 
 

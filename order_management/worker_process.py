@@ -8,6 +8,9 @@ order on another worker.
     worker = WorkerProcess.start()    # returns once it polls the task queue
     worker.kill()                     # SIGKILL: no goodbye to the server
     worker.stop()                     # or SIGTERM: a graceful shutdown
+
+A notebook asks for its one worker process with `running_worker_process()` instead: a cell
+run twice gets the same process, never a second one.
 """
 
 from __future__ import annotations
@@ -112,3 +115,24 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         atexit.unregister(self.stop)
+
+
+_kernel_process: WorkerProcess | None = None
+"""The worker process `running_worker_process` started last in this program."""
+
+
+def running_worker_process(task_queue: str | None = None) -> WorkerProcess:
+    """This program's worker process: the one started here before if it still runs, else a
+    new one. A notebook cell run twice never leaves two, and one run after a kill starts
+    another."""
+    global _kernel_process
+    if _kernel_process is None or not _kernel_process.alive:
+        _kernel_process = WorkerProcess.start(task_queue)
+    return _kernel_process
+
+
+def stop_worker_process() -> None:
+    """Stop the worker process `running_worker_process` started, if it still runs."""
+    if _kernel_process is not None and _kernel_process.alive:
+        _kernel_process.stop()
+        print(f"Stopped the worker process {_kernel_process.identity} (it was still polling).")

@@ -17,12 +17,19 @@ from order_management.notebook import kernel_worker
 from order_management.orders import await_result, place_order, send_approval
 from order_management.outages import (
     client_reaches_server,
+    kill_during,
     pending_activities,
     restart_dev_server,
     wait_for_activity,
 )
 from order_management.shared import OrderStatus, make_order
-from order_management.worker_process import WorkerProcess, WorkerProcessError
+from order_management.orders import OrderError
+from order_management.worker_process import (
+    WorkerProcess,
+    WorkerProcessError,
+    running_worker_process,
+    stop_worker_process,
+)
 
 from .conftest import free_port, running_worker
 
@@ -104,3 +111,31 @@ def test_a_worker_process_that_cannot_start_says_why(
 
     with pytest.raises(WorkerProcessError, match="exited at start: .*no-such-namespace"):
         WorkerProcess.start(timeout=30)
+
+
+async def test_one_worker_process_per_program_and_a_kill_only_where_the_activity_runs(
+        dev_client: Client, ledger: object, task_queue: str, order_id: str) -> None:
+    # The notebook's cells, run twice: the same process, never a second one.
+    process = running_worker_process(task_queue)
+    try:
+        assert running_worker_process(task_queue) is process
+        handle = await place_order(dev_client, make_order(300, order_id, mock_delay_seconds=1),
+                                   task_queue)
+        async with running_worker(dev_client, task_queue):
+            # Two workers poll now: the kill refuses unless the activity runs in the process.
+            try:
+                running = await kill_during(process, handle, "reserve_inventory")
+            except OrderError as err:
+                assert "not in the worker process" in str(err) and process.alive
+            else:
+                assert running.worker == process.identity and not process.alive
+        process.kill()
+        with pytest.raises(OrderError, match="is not running any more"):
+            await kill_during(process, handle, "process_payment")
+        replacement = running_worker_process(task_queue)  # after a kill: a new one
+        assert replacement is not process and replacement.alive
+        stop_worker_process()
+        assert not replacement.alive
+        await handle.terminate("test over")
+    finally:
+        stop_worker_process()
