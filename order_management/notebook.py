@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import math
 import shlex
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
@@ -43,11 +45,15 @@ from order_management.orders import (
 )
 from order_management.shared import (
     APPROVAL_THRESHOLD,
+    FAILURE_STEPS,
     InvalidOrder,
     Order,
     OrderResult,
     OrderStatus,
     TASK_QUEUE,
+    make_order,
+    order_problems,
+    validate_order,
 )
 from order_management.worker import build_worker, start_polling
 from order_management.workflow import OrderWorkflow
@@ -55,7 +61,9 @@ from order_management.workflow import OrderWorkflow
 STATUS_POLL_SECONDS = 0.25
 """How often the live status helpers ask the workflow (a query is cheap, but not free)."""
 
-QUERY_TIMEOUT_SECONDS = 10.0
+QUERY_TIMEOUT_SECONDS = 20.0
+"""Longer than a workflow task's 10 s timeout: a query waits for the order's current task,
+and a kernel restarted while it held that task only gives it back after those 10 s."""
 CLI_TIMEOUT_SECONDS = 30.0
 
 
@@ -148,6 +156,10 @@ def _one_line_error(shell: Any, etype: type, value: BaseException, tb: Any,
                     tb_offset: Any = None) -> None:
     # The cell still counts as failed (Run All stops there); only the display is shorter.
     shell.showtraceback((etype, value, tb), exception_only=True)
+    if isinstance(value, WorkflowAlreadyStartedError):  # the SDK's message names no id
+        print(f"{value.workflow_id} is still running, and an id runs one workflow at a time: "
+              "let it end first (e.g. decide it), or start it with another id.",
+              file=sys.stderr)
 
 
 def _warn_if_worker_stopped(*_: Any) -> None:
@@ -220,9 +232,10 @@ async def ask(handle: WorkflowHandle, query: Callable[..., Any]) -> Any:
     try:
         return await asyncio.wait_for(handle.query(query), QUERY_TIMEOUT_SECONDS)
     except asyncio.TimeoutError:
+        hint = ("is a worker running on this task queue?" if kernel_worker.running else
+                "this kernel runs no worker: run `await start_worker(client)`")
         raise OrderError(f"No worker answered a query to {handle.id} within "
-                         f"{QUERY_TIMEOUT_SECONDS:g} s; is a worker running on this task "
-                         "queue?") from None
+                         f"{QUERY_TIMEOUT_SECONDS:g} s; {hint}") from None
 
 
 async def current_status(handle: WorkflowHandle) -> str:
@@ -253,8 +266,17 @@ async def watch_status(handle: WorkflowHandle, until: Collection[str] = OrderSta
         await asyncio.sleep(STATUS_POLL_SECONDS)
 
 
+def time_allowed(order: Order, slack: float = 30.0) -> float:
+    """Seconds to wait for an order's result (approval aside): every service call it may make
+    (three steps, their retries, two compensations) at its mock delay, the retries' backoff
+    (2 s at most each), and `slack` for a busy laptop."""
+    calls = 2 * len(FAILURE_STEPS) - 1 + order.transient_failures
+    return slack + calls * order.mock_delay_seconds + 2.0 * order.transient_failures
+
+
 def explain_approval(order: Order) -> None:
-    """Say whether this order will wait for a person, and why."""
+    """Say whether this order will wait for a person, and why (or why it cannot start)."""
+    validate_order(order)  # an amount edited by hand: one line to fix, not a sentence on it
     amount = f"${order.total_amount:,.2f}"
     if order.requires_approval:
         print(f"{amount} is over ${APPROVAL_THRESHOLD:,.0f}: the workflow will wait for an "
@@ -349,6 +371,44 @@ def signal_from_terminal_later(workflow_id: str, approved: bool, delay_seconds: 
           f"--name approve_order --input {str(approved).lower()}")
 
 
+# -- the parameters cell ----------------------------------------------------------------------
+
+class InvalidParameter(ValueError):
+    """A value in the parameters cell that the notebook cannot use; the message names it."""
+
+
+_ORDER_KNOBS = {"FAIL_STEP": "fail_at", "TRANSIENT_FAILURES": "transient_failures",
+                "APPROVAL_TIMEOUT_SECONDS": "approval_timeout_seconds",
+                "MOCK_DELAY_SECONDS": "mock_delay_seconds"}
+"""Parameters that become a field of the order: the order's own rules judge them."""
+
+
+def check_parameters(**parameters: Any) -> None:
+    """Refuse the parameters cell's values before the notebook starts anything: one line
+    naming each value to fix. Amounts (`*_AMOUNT`) and waits (`*_SECONDS`) must be numbers,
+    `APPROVE` True, False or None; the order's knobs follow the order's own rules."""
+    _prepare_shell()  # the first call of a notebook: its refusal shows as one line too
+    problems = [f"{name} = {value!r}: {problem}" for name, value in parameters.items()
+                for problem in _parameter_problems(name, value)]
+    if problems:
+        raise InvalidParameter("Fix the parameters cell, then run it and this cell again: "
+                               + "; ".join(problems))
+
+
+def _parameter_problems(name: str, value: Any) -> list[str]:
+    if name == "APPROVE":
+        return [] if value in (True, False, None) else ["use True, False or None"]
+    if name != "FAIL_STEP" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        return ["must be a number, without quotes" if isinstance(value, str)
+                else f"must be a number, not {type(value).__name__}"]
+    if name in _ORDER_KNOBS:
+        return order_problems(make_order(100.0, **{_ORDER_KNOBS[name]: value}))
+    if name.endswith("_AMOUNT"):  # the order's rules, said in the parameter's words
+        return ["must be a finite amount of dollars above 0"] if order_problems(
+            make_order(value)) else []
+    return [] if math.isfinite(value) and value >= 0 else ["must be a number, 0 or more"]
+
+
 # -- exercises ------------------------------------------------------------------------------
 
 class NotYet(AssertionError):
@@ -373,8 +433,11 @@ def self_check(answer: Any, expected: Any, *, hint: str, task: str | None = None
 
 
 BRIEF_ERRORS = (OrderError, WorkerStopped, NotYet, InvalidOrder, ServerUnavailable,
-                config.ConfigurationError, devserver.DevServerError)
-"""Errors whose message says everything: a notebook shows them as one line."""
+                config.ConfigurationError, devserver.DevServerError,
+                WorkflowAlreadyStartedError, RPCError, InvalidParameter)
+"""Errors whose message says everything: a notebook shows them as one line. The SDK's two
+are what re-running the seed's verbatim snippets raises (start twice, signal a finished
+order); their stacks are the SDK's insides, nothing a learner can act on."""
 
 
 # -- approval, for instructors --------------------------------------------------------------

@@ -16,6 +16,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -30,6 +31,10 @@ from order_management.sub_orders import SplitOrderWorkflow
 from order_management.workflow import OrderWorkflow
 
 WORKER_START_TIMEOUT_SECONDS = 30.0
+STICKY_TIMEOUT = timedelta(seconds=2)
+"""How long the server keeps an order's next task (or a query) for the worker that ran it
+last, before any worker may take it. A workshop kernel often dies without saying goodbye
+(Restart kernel): with the SDK's 10 s, queries to its orders from other kernels time out."""
 
 
 def build_worker(client: Client, task_queue: str | None = None, *,
@@ -47,6 +52,7 @@ def build_worker(client: Client, task_queue: str | None = None, *,
         task_queue=task_queue or config.task_queue(),
         workflows=list(workflows),
         activities=list(activities),
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
     )
 
 

@@ -290,6 +290,76 @@ def test_histories_notebook_runs_without_failures(notebook_server: NotebookServe
     assert_no_worker_trouble(result)
 
 
+# -- a room full of people: Run All twice in one kernel, bad parameters -------------------
+
+def run_all_in_one_kernel(name: str, server: NotebookServer, parameters: dict[str, Any],
+                          times: int) -> list[str]:
+    """Run All `times` times in the same kernel, without a restart; each round's outputs."""
+    nb = load(name, parameters)
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    rounds = []
+    with client.setup_kernel(env=server.env):
+        for round_number in range(1, times + 1):
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                cell.outputs = []
+                try:
+                    client.execute_cell(cell, index)
+                except CellExecutionError as err:
+                    pytest.fail(f"Run All #{round_number}: a cell raised:\n{err}")
+            rounds.append(Run(nb, 0.0).text)
+    return rounds
+
+
+def test_first_order_runs_all_twice_in_one_kernel(notebook_server: NotebookServer) -> None:
+    rounds = run_all_in_one_kernel("01_first_order", notebook_server,
+                                   {"MOCK_DELAY_SECONDS": 0.0}, times=2)
+    started = [re.search(r"Started (order-workflow-ORDER-\w+)", text) for text in rounds]
+    assert all(started) and started[0][1] != started[1][1], "the second round needs a new order"
+    for text in rounds:
+        assert "Result: Order processed successfully" in text
+        assert "in-kernel worker" not in text, text
+
+
+def test_human_approval_runs_all_twice_in_one_kernel(notebook_server: NotebookServer) -> None:
+    # The second round meets the first one's leftovers: nest_asyncio already applied, the
+    # seed's ORDER-2000 id used before, a worker started again.
+    rounds = run_all_in_one_kernel("02_human_approval", notebook_server, FAST_02, times=2)
+    for text in rounds:
+        assert "APPROVE = True -> completed: Order processed successfully" in text
+        assert text.count("Started workflow: order-workflow-ORDER-2000") == 2
+        assert "clicking Approve for you" in text
+        assert "in-kernel worker" not in text, text
+
+
+@pytest.mark.parametrize(("name", "parameters", "line"), [
+    ("01_first_order", {"ORDER_AMOUNT": "500"}, "ORDER_AMOUNT = '500': must be a number"),
+    ("02_human_approval", {"APPROVAL_TIMEOUT_SECONDS": 0},
+     "APPROVAL_TIMEOUT_SECONDS = 0: the approval timeout must be a number of seconds above 0"),
+    ("03_failures_and_compensation", {"FAIL_STEP": "paymnet"},
+     "FAIL_STEP = 'paymnet': unknown failure step 'paymnet'; use one of inventory, payment"),
+    ("05_durability", {"ORDER_AMOUNT": 0}, "ORDER_AMOUNT = 0: must be a finite amount"),
+])
+def test_a_bad_parameter_stops_at_setup_with_one_line(name: str, parameters: dict[str, Any],
+                                                      line: str,
+                                                      notebook_server: NotebookServer) -> None:
+    nb = load(name, parameters)
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    with pytest.raises(CellExecutionError):
+        client.execute(env=notebook_server.env)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    setup = code[2]  # after the parameters and the injected ones
+    assert not any(cell.get("outputs") for cell in code[3:]), "Run All went past the setup"
+    shown = output_text(setup)
+    assert f"InvalidParameter: Fix the parameters cell, then run it and this cell again: {line}" \
+        in shown
+    assert "Traceback" not in shown and "most recent call last" not in shown, shown
+    assert "Connected to Temporal" not in shown  # refused before anything started
+
+
 # -- what every committed notebook must look like --------------------------------------------
 
 def committed(name: str) -> Any:
@@ -426,6 +496,40 @@ handle = await place_order(client, make_order(30.0, new_order_id()))
 print((await result_of(handle, timeout=10)).message)
 """)
     assert after_restart.strip() == "Order processed successfully"  # and no more warning
+
+
+def test_an_order_outlives_the_kernel_that_ran_it(kernel: Kernel,
+                                                  notebook_server: NotebookServer) -> None:
+    # Restart kernel in one notebook while another kernel follows that notebook's order: the
+    # server first holds the order's next task for the dead worker; the queries still answer.
+    # Its own task queue, so the order's first task surely ran in the kernel that dies.
+    queue = f"outlives-{time.monotonic_ns()}"
+    other = NotebookClient(nbformat.v4.new_notebook(), timeout=CELL_TIMEOUT_SECONDS,
+                           kernel_name="python3",
+                           resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    with other.setup_kernel(env=notebook_server.env):
+        order_id = Kernel(other).run(f"""
+from order_management.notebook import connect_and_show, current_status, new_order_id, start_worker
+from order_management.orders import place_order
+from order_management.shared import make_order
+client = await connect_and_show()
+await start_worker(client, "{queue}")
+order = make_order(1500.0, new_order_id("DIES"))
+handle = await place_order(client, order, task_queue="{queue}")
+print(await current_status(handle))
+print(order.order_id)
+""").split()[-1]
+    # That kernel is gone, without stopping its worker: the order lives on in this one.
+    output = kernel.run(f"""
+from order_management.orders import order_handle
+await start_worker(client, "{queue}")
+handle = order_handle(client, "{order_id}")
+print(await current_status(handle))
+await send_approval(handle, True)
+print((await result_of(handle, timeout=30)).message)
+""")
+    kernel.run("await start_worker(client)")  # back on the workshop's task queue
+    assert "\nawaiting_approval\nOrder processed successfully" in output, output
 
 
 def test_a_wrong_exercise_answer_fails_its_check_with_the_hint(kernel: Kernel) -> None:
