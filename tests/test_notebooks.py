@@ -360,6 +360,61 @@ def test_a_bad_parameter_stops_at_setup_with_one_line(name: str, parameters: dic
     assert "Connected to Temporal" not in shown  # refused before anything started
 
 
+def run_cells(name: str, server: NotebookServer, cell_ids: list[str],
+              parameters: dict[str, Any] | None = None, solutions: bool = False) -> list[str]:
+    """Run the notebook's cells by id, in the given order (repeats allowed; "all": every code
+    cell), in one kernel, as someone clicking around would; each cell's output, in order.
+    The injected parameters run with the `parameters` cell."""
+    nb = load(name, parameters, solutions)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    injected = tagged(nb, "injected-parameters")
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    outputs = []
+    with client.setup_kernel(env=server.env):
+        for cell_id in cell_ids:
+            for cell in code if cell_id == "all" else [c for c in code if c.id == cell_id]:
+                cell.outputs = []
+                try:
+                    client.execute_cell(cell, nb.cells.index(cell))
+                    if "parameters" in cell.metadata.get("tags", []) and cell_id != "all":
+                        for extra in injected:
+                            client.execute_cell(extra, nb.cells.index(extra))
+                except CellExecutionError as err:
+                    pytest.fail(f"cell {cell.id} raised:\n{err}")
+                outputs.append(output_text(cell))
+    return outputs
+
+
+def worker_processes_alive() -> list[str]:
+    listed = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in listed.splitlines() if "-m order_management.worker" in line]
+
+
+def test_durability_kill_cells_clicked_twice_leave_one_worker_then_none(
+        notebook_server: NotebookServer) -> None:
+    before = worker_processes_alive()
+    parameters = {"MOCK_DELAY_SECONDS": 1.0}
+    *_, start_twice, kill_1, kill_2 = run_cells("05_durability", notebook_server, [
+        "05-02", "05-04", "05-12", "05-12", "05-14", "05-14"], parameters)
+    killed = re.findall(r"Killed (\S+) with SIGKILL during process_payment \(attempt 1\)\. "
+                        r"Still alive: False", kill_1 + kill_2)
+    # The second click on the start cell reused the process; the second kill needed a new one.
+    assert "is polling" in start_twice and "Stopped the worker process" not in start_twice
+    assert len(killed) == 2 and killed[0] != killed[1], kill_1 + kill_2
+    assert worker_processes_alive() == before  # none left once the kernel has shut down
+
+
+def test_beyond_the_basics_cells_run_again_stay_right(notebook_server: NotebookServer) -> None:
+    outputs = run_cells("06_beyond_the_basics", notebook_server,
+                        ["all", "06-06", "06-20", "06-22", "06-23"],
+                        {"MOCK_DELAY_SECONDS": 0.0}, solutions=True)
+    # Part 1 again made a second big order for the customer: the query still finds exactly
+    # the customer's orders over $100, and the schedule deleted twice is no error.
+    assert "was deleted already" in outputs[-3]
+    assert "Well done" in outputs[-1], outputs[-1]
+
+
 # -- what every committed notebook must look like --------------------------------------------
 
 def committed(name: str) -> Any:
@@ -530,6 +585,12 @@ print((await result_of(handle, timeout=30)).message)
 """)
     kernel.run("await start_worker(client)")  # back on the workshop's task queue
     assert "\nawaiting_approval\nOrder processed successfully" in output, output
+
+
+def test_a_cell_run_before_the_one_it_needs_says_which_to_run(kernel: Kernel) -> None:
+    shown = kernel.run("print(flaky_handle.id)", fails=True)  # 03's step 1 never ran here
+    assert "NameError: name 'flaky_handle' is not defined" in shown
+    assert "Is `flaky_handle` made by a cell above? Run the cells above this one first" in shown
 
 
 def test_a_wrong_exercise_answer_fails_its_check_with_the_hint(kernel: Kernel) -> None:
