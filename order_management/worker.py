@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -31,6 +32,10 @@ from order_management.sub_orders import SplitOrderWorkflow
 from order_management.workflow import OrderWorkflow
 
 WORKER_START_TIMEOUT_SECONDS = 30.0
+PARENT_PID_ENV = "ORDER_WORKER_PARENT_PID"
+"""Set by `WorkerProcess`: the worker stops once that program is gone (a notebook kernel
+killed outright cannot stop it, and an orphan would take the next kernel's activities)."""
+ORPHAN_CHECK_SECONDS = 1.0
 STICKY_TIMEOUT = timedelta(seconds=2)
 """How long the server keeps an order's next task (or a query) for the worker that ran it
 last, before any worker may take it. A workshop kernel often dies without saying goodbye
@@ -95,12 +100,23 @@ async def serve(task_queue: str | None = None) -> None:
         loop.add_signal_handler(signum, stop.set)
     running = await start_polling(worker)
     print(f"Worker ready and polling task queue: {worker.task_queue}", flush=True)
+    parent = os.environ.get(PARENT_PID_ENV)
+    # Held in a name, so the task is not garbage-collected while it watches.
+    watcher = asyncio.create_task(_stop_when_orphaned(int(parent), stop)) if parent else None
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
     if running.done():
         running.result()
     await worker.shutdown()
     print("Worker stopped.", flush=True)
+
+
+async def _stop_when_orphaned(parent_pid: int, stop: asyncio.Event) -> None:
+    """Set `stop` once the program that started this process is gone (it was reparented)."""
+    while os.getppid() == parent_pid:
+        await asyncio.sleep(ORPHAN_CHECK_SECONDS)
+    print("The program that started this worker is gone: stopping.", flush=True)
+    stop.set()
 
 
 def main(argv: list[str] | None = None) -> int:

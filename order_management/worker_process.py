@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from order_management import config
+from order_management.worker import PARENT_PID_ENV
 
 READY_LINE = "Worker ready and polling task queue"
 START_TIMEOUT_SECONDS = 30.0
@@ -72,7 +73,8 @@ class WorkerProcess:
             # Unbuffered, so the ready line reaches the log the moment it is printed.
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file,
                                        stderr=subprocess.STDOUT,
-                                       env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                       env={**os.environ, "PYTHONUNBUFFERED": "1",
+                                            PARENT_PID_ENV: str(os.getpid())})
         worker = cls(process, log)
         # Never leave a worker behind, even when a cell fails before it is stopped.
         atexit.register(worker.stop)

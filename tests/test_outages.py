@@ -6,6 +6,10 @@ that carries on.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -139,3 +143,35 @@ async def test_one_worker_process_per_program_and_a_kill_only_where_the_activity
         await handle.terminate("test over")
     finally:
         stop_worker_process()
+
+
+def test_a_worker_process_stops_when_the_program_that_started_it_is_killed(
+        dev_server: object) -> None:
+    # A kernel killed outright (no atexit) must not leave its worker polling for orders.
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import time\n"
+         "from order_management.worker_process import WorkerProcess\n"
+         "print(WorkerProcess.start().pid, flush=True)\ntime.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    worker_pid = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    try:
+        deadline = time.monotonic() + 15
+        while _alive(worker_pid):
+            assert time.monotonic() < deadline, "the orphaned worker process kept running"
+            time.sleep(0.2)
+    finally:
+        if _alive(worker_pid):
+            os.kill(worker_pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie counts as gone: it no longer runs (its new parent reaps it).
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ")[1][0] != "Z"
