@@ -140,7 +140,8 @@ kernel_worker = KernelWorker()
 
 def _prepare_shell() -> None:
     """In IPython: print the worker's problem at the top of every cell until it is fixed,
-    and show the workshop's own errors as one line (a sentence to act on, not a trace)."""
+    show the workshop's own errors as one line (a sentence to act on, not a trace), and say
+    what a name missing from the kernel usually means here (a cell run out of order)."""
     try:
         from IPython import get_ipython
     except ImportError:  # plain Python: nothing to hook into
@@ -149,12 +150,17 @@ def _prepare_shell() -> None:
     if shell is None or _warn_if_worker_stopped in shell.events.callbacks["pre_run_cell"]:
         return
     shell.events.register("pre_run_cell", _warn_if_worker_stopped)
-    shell.set_custom_exc(BRIEF_ERRORS, _one_line_error)
+    shell.set_custom_exc((*BRIEF_ERRORS, NameError), _show_error)
 
 
-def _one_line_error(shell: Any, etype: type, value: BaseException, tb: Any,
-                    tb_offset: Any = None) -> None:
-    # The cell still counts as failed (Run All stops there); only the display is shorter.
+def _show_error(shell: Any, etype: type, value: BaseException, tb: Any,
+                tb_offset: Any = None) -> None:
+    # The cell still counts as failed (Run All stops there); only the display changes.
+    if isinstance(value, NameError):  # the usual short trace, then the likely cause
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        print(f"Is `{value.name}` made by a cell above? Run the cells above this one first "
+              "(Run > Run All Above Selected Cell), or check the spelling.", file=sys.stderr)
+        return
     shell.showtraceback((etype, value, tb), exception_only=True)
     if isinstance(value, WorkflowAlreadyStartedError):  # the SDK's message names no id
         print(f"{value.workflow_id} is still running, and an id runs one workflow at a time: "
