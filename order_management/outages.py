@@ -125,12 +125,29 @@ async def restart_dev_server(client: Client,
     # The worker would reconnect by itself, but while the server is down its pollers log
     # a retry warning every few seconds; a clean stop keeps the demo readable.
     await kernel_worker.stop()
-    await asyncio.to_thread(devserver.stop, settings.port)
+    try:
+        await _stop_and_start(client, settings, server, timeout)
+    except BaseException:  # the cell interrupted half-way (KeyboardInterrupt), or a failure
+        _bring_back(settings)
+        if worker_was_running:
+            await kernel_worker.start(client)
+        raise
+    if worker_was_running:
+        await kernel_worker.start(client)
+        print("5. Started this kernel's worker again: it polls the restarted server.")
+    return True
+
+
+async def _stop_and_start(client: Client, settings: config.TemporalSettings,
+                          server: devserver.DevServer, timeout: float) -> None:
+    # Stop and start run in this thread, not a worker thread: an interrupted cell must not
+    # leave one going on in the background while `_bring_back` repairs things.
+    devserver.stop(settings.port)
     print(f"1. Stopped the dev server (pid {server.pid}).")
     answers = await client_reaches_server(client)
     print(f"2. The client gets {'an answer?!' if answers else 'no answer'} from "
           f"{settings.address} while the server is down.")
-    started = await asyncio.to_thread(devserver.start, settings.port, settings.namespace)
+    started = devserver.start(settings.port, settings.namespace)
     print(f"3. Started it again (pid {started.pid}) on the same database, {started.database}.")
     deadline = asyncio.get_running_loop().time() + timeout
     while not await client_reaches_server(client):
@@ -138,7 +155,12 @@ async def restart_dev_server(client: Client,
             raise TimeoutError(f"The client did not reach the restarted server within "
                                f"{timeout:g} s; see {started.log}")
     print("4. The same client object reconnected by itself: no new connect() needed.")
-    if worker_was_running:
-        await kernel_worker.start(client)
-        print("5. Started this kernel's worker again: it polls the restarted server.")
-    return True
+
+
+def _bring_back(settings: config.TemporalSettings) -> None:
+    """After a restart that did not finish: the server runs again (stopped first, in case
+    it was half-way down), so the rest of the notebook still has one."""
+    devserver.stop(settings.port)
+    started = devserver.start(settings.port, settings.namespace)
+    print(f"The restart did not finish: the dev server runs again (pid {started.pid}), and so "
+          "does this kernel's worker if it ran before.")

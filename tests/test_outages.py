@@ -16,7 +16,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from order_management import devserver
+from order_management import devserver, outages
 from order_management.notebook import kernel_worker
 from order_management.orders import await_result, place_order, send_approval
 from order_management.outages import (
@@ -175,3 +175,24 @@ def _alive(pid: int) -> bool:
     # A zombie counts as gone: it no longer runs (its new parent reaps it).
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().split(") ")[1][0] != "Z"
+
+
+async def test_a_restart_interrupted_half_way_leaves_the_server_and_worker_running(
+        own_server: int, ledger: object, order_id: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await Client.connect(os.environ["TEMPORAL_ADDRESS"])
+    await kernel_worker.start(client)
+
+    async def interrupted(*_: object) -> bool:  # the learner presses Stop while it is down
+        raise KeyboardInterrupt
+
+    try:
+        with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
+            patched.setattr(outages, "client_reaches_server", interrupted)
+            await restart_dev_server(client)
+
+        assert devserver.running(own_server) is not None and kernel_worker.running
+        handle = await place_order(client, make_order(20, order_id))
+        assert (await await_result(handle, 20)).status == OrderStatus.COMPLETED
+    finally:
+        await kernel_worker.stop()
