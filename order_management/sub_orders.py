@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from temporalio.client import Client, WorkflowHandle
@@ -45,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
         validate_order,
         workflow_id_for,
     )
-    from order_management.workflow import STEP_RETRY, OrderWorkflow
+    from order_management.workflow import STEP_RETRY, OrderWorkflow, refuse_if_invalid
 
 WAREHOUSES = ("north", "south", "east", "west")
 NOTIFY_TIMEOUT = timedelta(seconds=10)
@@ -103,10 +102,7 @@ class SplitOrderWorkflow:
 
     @workflow.run
     async def run(self, order: Order) -> SplitOrderResult:
-        try:
-            validate_order(order)
-        except InvalidOrder as err:
-            raise ApplicationError(str(err), type="InvalidOrder", non_retryable=True) from None
+        refuse_if_invalid(order)
         children = [self._sub_order(order, items) for items in group_items(order)]
         workflow.upsert_search_attributes([
             CUSTOMER_ID.value_set(order.customer_id),

@@ -76,6 +76,16 @@ STEPS = (
 )
 
 
+def refuse_if_invalid(order: Order) -> None:
+    """Fail the workflow (not just its task) when the order is invalid, before any activity.
+
+    Non-retryable: a workflow task that raised would be retried forever, and never pass."""
+    try:
+        validate_order(order)
+    except InvalidOrder as err:
+        raise ApplicationError(str(err), type="InvalidOrder", non_retryable=True) from None
+
+
 @workflow.defn
 class OrderWorkflow:
     """One customer order, from approval to delivery, with compensation on failure.
@@ -101,11 +111,7 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, order: Order) -> OrderResult:
-        try:
-            validate_order(order)
-        except InvalidOrder as err:
-            # Non-retryable: fails the workflow instead of retrying a task that can never pass.
-            raise ApplicationError(str(err), type="InvalidOrder", non_retryable=True) from None
+        refuse_if_invalid(order)
         if order.requires_approval:
             refusal = await self._wait_for_approval()
             if refusal:
