@@ -45,9 +45,9 @@ BRIEF_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def install_error_display(shell: Any) -> None:
-    """Show `BRIEF_ERRORS` as one line, and a `NameError` or `ModuleNotFoundError` with the
-    likely cause (a cell run out of order). Idempotent."""
-    shell.set_custom_exc((*BRIEF_ERRORS, NameError, ModuleNotFoundError), _show_error)
+    """Show `BRIEF_ERRORS` as one line, and a `NameError` with the likely cause (a cell run
+    out of order). Idempotent."""
+    shell.set_custom_exc((*BRIEF_ERRORS, NameError), _show_error)
 
 
 def one_line(error: BaseException) -> str:
@@ -102,11 +102,9 @@ def _rpc_hint(error: RPCError) -> str:
 
 def _show_error(shell: Any, etype: type, value: BaseException, tb: Any,
                 tb_offset: Any = None) -> None:
-    if isinstance(value, (NameError, ModuleNotFoundError)):  # the short trace, the likely cause
+    if isinstance(value, NameError):  # the usual short trace, then the likely cause
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
-        made = ("written by a %%writefile cell" if isinstance(value, ModuleNotFoundError)
-                else "made by a cell")
-        print(f"Is `{value.name}` {made} above? Run the cells above this one first "
+        print(f"Is `{value.name}` made by a cell above? Run the cells above this one first "
               "(Run > Run All Above Selected Cell), or check the spelling.", file=sys.stderr)
         return
     shell._showtraceback(etype, value, [f"{_RED}{etype.__name__}{_RESET}: {one_line(value)}"])
