@@ -33,7 +33,7 @@ from .test_notebooks import (  # noqa: F401  (notebook_server is a fixture)
 pytestmark = pytest.mark.notebook
 
 NAME = "08_testing_workflows"
-UNKNOWN_TYPE = "FraudCheckOrderWorkflow"
+UNKNOWN_TYPE = "ShopOrder"  # the workflow a learner writes in notebook 07
 REPLAY_FAILURE = ("Replay failed: [TMPRL1100] Nondeterminism error: Activity type of scheduled "
                   "event 'reserve_inventory' does not match activity type of activity command "
                   "'process_payment'\n")
@@ -55,7 +55,7 @@ def saved_histories(folder: Path) -> Path:
         shutil.copy(path, saved)
     learners = (HISTORIES / "approved.json").read_text().replace(
         '"name": "OrderWorkflow"', f'"name": "{UNKNOWN_TYPE}"', 1)
-    (saved / "order-workflow-MY-FRAUD-CHECK.json").write_text(learners)
+    (saved / "07_before_the_patch.json").write_text(learners)
     return saved
 
 
