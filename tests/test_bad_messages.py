@@ -55,8 +55,12 @@ class OrderWorker:
     def mark(self) -> int:
         return len(self.process.output())
 
-    def lines_since(self, mark: int) -> list[str]:
-        return self.process.output()[mark:].splitlines()
+    def lines_since(self, mark: int, about: str) -> list[str]:
+        """What the worker printed since `mark` about `about` (a workflow id). Lines about
+        other workflows may come between: an activity of a terminated order, say."""
+        printed = self.process.output()[mark:]
+        assert "Traceback" not in printed, printed
+        return [line for line in printed.splitlines() if about in line]
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +157,7 @@ async def assert_refused(handle: WorkflowHandle, says: str, worker: OrderWorker,
     events = await event_types(handle)
     assert "WORKFLOW_TASK_FAILED" not in events and "ACTIVITY_TASK_SCHEDULED" not in events
     assert len(worker.ledger.entries()) == entries_before
-    assert worker.lines_since(mark) == [
+    assert worker.lines_since(mark, handle.id) == [
         f"OrderWorkflow {handle.id}: {cause.message}; the workflow fails before any step"]
 
 
@@ -216,7 +220,7 @@ async def assert_ignored(handle: WorkflowHandle, sentence: str, worker: OrderWor
     assert progress.status == OrderStatus.AWAITING_APPROVAL
     assert progress.approval_decision is None
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
-    assert worker.lines_since(mark) == [f"OrderWorkflow {handle.id}: {sentence}"]
+    assert worker.lines_since(mark, handle.id) == [f"OrderWorkflow {handle.id}: {sentence}"]
 
 
 async def assert_completed_without_a_failed_task(handle: WorkflowHandle,
@@ -268,7 +272,7 @@ async def test_cli_update_that_is_no_decision_is_refused_by_its_validator(
     assert refused.returncode != 0
     assert f"{shown} refused: decide takes true or false" in refused.stderr
     assert await handle.query(OrderWorkflow.get_status) == OrderStatus.AWAITING_APPROVAL
-    assert order_worker.lines_since(mark) == []  # the caller got the answer
+    assert order_worker.lines_since(mark, handle.id) == []  # the caller got the answer
     decided = temporal(dev_server, "workflow", "update", "execute", "--workflow-id", handle.id,
                        "--name", "decide", "--input", "true")
     assert decided.returncode == 0 and "approved" in decided.stdout, decided.stderr
@@ -358,8 +362,7 @@ async def test_no_start_input_leaves_an_order_with_a_failed_workflow_task(
         assert [e for e in order_worker.ledger.entries() if e["run_id"] == run_id] == []
     else:  # it was an order after all: it runs (or waits for approval)
         await handle.terminate("fuzzing done")
-    lines = order_worker.lines_since(mark)
-    assert len(lines) <= 1 and not any("Traceback" in line for line in lines), lines
+    assert len(order_worker.lines_since(mark, handle.id)) <= 1
 
 
 @pytest.fixture(scope="module")
@@ -383,5 +386,4 @@ async def test_no_signal_value_leaves_an_order_with_a_failed_workflow_task(
     assert progress.status == OrderStatus.AWAITING_APPROVAL
     assert progress.ignored_messages[-1].endswith("ignored: approve_order takes true or false")
     assert "WORKFLOW_TASK_FAILED" not in await event_types(fuzzed_order)
-    lines = order_worker.lines_since(mark)
-    assert len(lines) <= 1 and not any("Traceback" in line for line in lines), lines
+    assert len(order_worker.lines_since(mark, fuzzed_order.id)) <= 1
