@@ -51,17 +51,19 @@ _NONDETERMINISM_HINT = (
     "the workflow code changed in a way this workflow's history does not match: guard the "
     "change with workflow.patched(...), or let the workflows already running finish on the "
     "old code")
-# What the sandbox refused -> what to use instead (first match wins).
+# What the sandbox refused (how its name starts) -> what to use instead.
 _INSTEAD = (
     (("datetime", "time."), "use workflow.now() instead (and workflow.sleep() to wait)"),
     (("random",), "use workflow.random() instead"),
     (("uuid",), "use workflow.uuid4() instead"),
-    (("",), "do it in an activity (files, network and other I/O belong there)"),
 )
+_IN_AN_ACTIVITY = "do it in an activity (files, network and other I/O belong there)"
 # The part of a core failure's debug text that holds its message.
 _CORE_MESSAGE = re.compile(r'message: "((?:[^"\\]|\\.)*)"')
 _INFO_SUFFIX = re.compile(r" \(\{.*\}\)$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_ESCAPED = re.compile(r"\\(.)")
+_NO_WEB_UI = "(no Web UI address configured)"
 
 
 def one_line(record: logging.LogRecord) -> str:
@@ -120,7 +122,10 @@ class _OneLineHandler(logging.Handler):
         try:
             line = self.format(record)
             now = time.monotonic()
-            if now - self._last_shown.get(line, -REPEAT_WINDOW_SECONDS) < REPEAT_WINDOW_SECONDS:
+            # Forget lines shown long ago, so that a worker running for days keeps no list.
+            self._last_shown = {shown: at for shown, at in self._last_shown.items()
+                                if now - at < REPEAT_WINDOW_SECONDS}
+            if line in self._last_shown:
                 return
             self._last_shown[line] = now
             sys.stderr.write(line + "\n")
@@ -162,12 +167,17 @@ def _core_line(record: logging.LogRecord) -> str:
     failure = str(fields.get("failure", ""))
     if "Nondeterminism" in failure:
         found = _CORE_MESSAGE.search(failure)
-        message = found[1].encode().decode("unicode_escape") if found else failure
+        message = _ESCAPED.sub(_unescape, found[1]) if found else failure
         run_id = fields.get("run_id", "?")
         return (f"Workflow run {run_id}: workflow task failed: {message}; "
                 f"{_NONDETERMINISM_HINT}. {_WAITING}: {_run_url(run_id)}")
     details = "; ".join(f"{key}={value}" for key, value in fields.items())
     return f"Temporal worker: {record.getMessage()}" + (f" ({details})" if details else "")
+
+
+def _unescape(escape: re.Match[str]) -> str:
+    """One escape of Rust's debug text: a line break becomes a space, \\" a quote."""
+    return " " if escape[1] in "nrt" else escape[1]
 
 
 def _message(record: logging.LogRecord, info: Mapping[str, Any] | None = None) -> str:
@@ -198,23 +208,29 @@ def _where(tb: Any) -> str:
 
 
 def _instead(qualified_name: str) -> str:
-    return next(advice for prefixes, advice in _INSTEAD
-                if any(qualified_name.startswith(prefix) for prefix in prefixes))
+    return next((advice for prefixes, advice in _INSTEAD
+                 if qualified_name.startswith(prefixes)), _IN_AN_ACTIVITY)
 
 
 def _workflow_url(workflow: Mapping[str, Any]) -> str:
-    try:
-        settings = config.temporal_settings()
-    except config.ConfigurationError:
-        return "(no Web UI address configured)"
+    settings = _settings()
+    if settings is None:
+        return _NO_WEB_UI
     return dataclasses.replace(settings, namespace=workflow["namespace"]).workflow_url(
         workflow["workflow_id"])
 
 
 def _run_url(run_id: str) -> str:
-    try:
-        settings = config.temporal_settings()
-    except config.ConfigurationError:
-        return "(no Web UI address configured)"
+    """The Web UI's workflow list, filtered to one run (the core names no workflow id)."""
+    settings = _settings()
+    if settings is None:
+        return _NO_WEB_UI
     query = quote(f'RunId="{run_id}"')
     return f"{settings.ui_url}/namespaces/{quote(settings.namespace)}/workflows?query={query}"
+
+
+def _settings() -> config.TemporalSettings | None:
+    try:
+        return config.temporal_settings()
+    except config.ConfigurationError:  # a log line must never raise
+        return None
