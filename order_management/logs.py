@@ -58,7 +58,7 @@ _INSTEAD = (
     (("uuid",), "use workflow.uuid4() instead"),
 )
 _IN_AN_ACTIVITY = "do it in an activity (files, network and other I/O belong there)"
-# The part of a core failure's debug text that holds its message.
+# The part of a core error's or failure's debug text that holds its message.
 _CORE_MESSAGE = re.compile(r'message: "((?:[^"\\]|\\.)*)"')
 _INFO_SUFFIX = re.compile(r" \(\{.*\}\)$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -166,13 +166,17 @@ def _core_line(record: logging.LogRecord) -> str:
     fields = record.temporal_log.fields  # type: ignore[attr-defined]
     failure = str(fields.get("failure", ""))
     if "Nondeterminism" in failure:
-        found = _CORE_MESSAGE.search(failure)
-        message = _ESCAPED.sub(_unescape, found[1]) if found else failure
         run_id = fields.get("run_id", "?")
-        return (f"Workflow run {run_id}: workflow task failed: {message}; "
+        return (f"Workflow run {run_id}: workflow task failed: {_core_text(failure)}; "
                 f"{_NONDETERMINISM_HINT}. {_WAITING}: {_run_url(run_id)}")
-    details = "; ".join(f"{key}={value}" for key, value in fields.items())
+    details = "; ".join(f"{key}: {_core_text(str(value))}" for key, value in fields.items())
     return f"Temporal worker: {record.getMessage()}" + (f" ({details})" if details else "")
+
+
+def _core_text(text: str) -> str:
+    """The message inside a Rust debug text (an error, a failure), or the text itself."""
+    found = _CORE_MESSAGE.search(text)
+    return _ESCAPED.sub(_unescape, found[1]) if found else text
 
 
 def _unescape(escape: re.Match[str]) -> str:
