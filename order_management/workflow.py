@@ -113,9 +113,11 @@ class OrderWorkflow:
     """One customer order, from approval to delivery, with compensation on failure.
 
     Messages:
-    - signal `approve_order(approved: bool)`: the approver's decision (fire and forget).
-    - update `decide(approved: bool) -> str`: the same decision, but the caller learns at once
-      whether it was accepted; its validator refuses it when no decision is pending.
+    - signal `approve_order(approved)`: the approver's decision, true or false (fire and
+      forget). Any other value is ignored, and listed by `get_progress`.
+    - update `decide(approved) -> str`: the same decision, but the caller learns at once
+      whether it was accepted; its validator refuses a value that is not true or false, and
+      any decision when none is pending.
     - queries `get_status()`, `requires_approval()`, `get_progress()`.
     """
 
