@@ -46,6 +46,10 @@ def locked(*extras: str) -> dict[str, str]:
     return packages
 
 
+pytestmark = pytest.mark.skipif(not (BIN / "uv").exists(),
+                                reason="no uv beside this Python (`make setup` installs it)")
+
+
 @pytest.fixture(scope="module")
 def lab_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A virtual environment made by `make setup`, removed at the end (it is large)."""
@@ -73,6 +77,16 @@ def test_make_lab_installs_the_locked_versions_and_no_test_tool(lab_venv: Path) 
     assert not TEST_TOOLS & packages.keys()
     assert {name: version for name, version in packages.items()
             if name not in NOT_LOCKED} == locked()
+
+
+def test_everything_the_workshop_runs_imports_without_the_test_tools(lab_venv: Path) -> None:
+    # Every module of the package, as notebooks, scripts and Jupyter load them.
+    every_module = ("import importlib, pkgutil, order_management; "
+                    "[importlib.import_module(module.name) for module in "
+                    "pkgutil.walk_packages(order_management.__path__, 'order_management.')]")
+    done = subprocess.run([str(lab_venv / "bin" / "python"), "-c", every_module],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_the_test_tools_come_with_make_test() -> None:
