@@ -65,7 +65,6 @@ WIDGET_SECONDS = 60
 UI_SECONDS = 30
 
 
-
 def browser_test(test: Callable[..., Any]) -> Callable[..., Any]:
     """A test that drives Chromium (`pytest -m browser` runs those alone)."""
     needs_chromium = pytest.mark.skipif(CHROMIUM is None,
@@ -105,16 +104,24 @@ def running_lab(home: Path, temporal_port: int | None = None) -> Iterator[Lab]:
     """
     root = shutil.copytree(NOTEBOOKS, home / "notebooks")
     state, port = home / "state", temporal_port or free_port()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ORDER_STATE_DIR", str(state))
+    with state_dir(state):
         before = devserver.running(port)
-        lab = _start_lab(root, state, home / "jupyter", port)
-        try:
-            yield lab
-        finally:
-            _stop_lab(lab)
+    lab = _start_lab(root, state, home / "jupyter", port)
+    try:
+        yield lab
+    finally:
+        _stop_lab(lab)
+        with state_dir(state):
             if devserver.running(port) != before:
                 devserver.stop(port)
+
+
+@contextmanager
+def state_dir(state: Path) -> Iterator[None]:
+    """Where this process looks for dev server records (ORDER_STATE_DIR), for a while."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ORDER_STATE_DIR", str(state))
+        yield
 
 
 def _start_lab(root: Path, state: Path, home: Path, temporal_port: int) -> Lab:
@@ -459,8 +466,7 @@ def test_jupyterlab_opens_on_the_notebooks_without_the_news_question(lab: Lab) -
 
 def _lab_dev_server(lab: Lab) -> devserver.DevServer | None:
     """The dev server the lab's extension started or reused, from its record."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ORDER_STATE_DIR", str(lab.state))
+    with state_dir(lab.state):
         return devserver.running(lab.temporal_port)
 
 
@@ -486,14 +492,15 @@ def test_the_dev_server_starts_with_jupyter_and_ends_with_it(
 
 
 @contextmanager
-def make_server(state: Path, port: int, ui_public_path: str | None) -> Iterator[devserver.DevServer]:
+def make_server(state: Path, port: int,
+                ui_public_path: str | None) -> Iterator[devserver.DevServer]:
     """A dev server started from a terminal, as `make server` does, stopped at the end."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ORDER_STATE_DIR", str(state))
+    with state_dir(state):
         server = devserver.start(port, ui_public_path=ui_public_path)
-        try:
-            yield server
-        finally:
+    try:
+        yield server
+    finally:
+        with state_dir(state):
             devserver.stop(port)
 
 
@@ -518,9 +525,9 @@ def test_jupyter_restarts_a_dev_server_whose_web_ui_has_another_path(tmp_path: P
 
 def test_a_dev_server_a_kernel_restarts_keeps_the_path_and_stops_with_jupyter(
         tmp_path: Path) -> None:
-    with running_lab(tmp_path) as lab, pytest.MonkeyPatch.context() as kernel:
+    with running_lab(tmp_path) as lab, state_dir(lab.state), \
+            pytest.MonkeyPatch.context() as kernel:
         # What notebook 05's restart_dev_server does, with the environment Jupyter gives a kernel.
-        kernel.setenv("ORDER_STATE_DIR", str(lab.state))
         kernel.setenv("TEMPORAL_UI_URL", lab.web_ui)
         devserver.stop(lab.temporal_port)
         restarted = devserver.start(lab.temporal_port)

@@ -16,8 +16,8 @@ The dev server stops when the Jupyter server exits, and with it if it is killed 
 signal). One that a kernel restarts (notebook 05) keeps the path, from TEMPORAL_UI_URL, and is
 stopped at Jupyter's exit too. One that `make server` started is reused, and left running, when
 its Web UI has the same path; otherwise it is restarted with that path (its workflows are kept,
-in its SQLite file) and stops with Jupyter. A server the workshop did not start is used as it is, and the links
-then go to its own Web UI.
+in its SQLite file) and stops with Jupyter. A server the workshop did not start is used as it
+is, and the links then go to its own Web UI.
 
 `temporal_web_ui()` is the jupyter-server-proxy entry `temporal` (the `jupyter_serverproxy_servers`
 entry point): a "Temporal Web UI" tile in JupyterLab's launcher, and `<base_url>temporal/`
