@@ -75,6 +75,13 @@ class TemporalSettings:
         return f"{self.ui_url}/namespaces/{quote(self.namespace)}/workflows/{quote(workflow_id)}"
 
 
+def ui_public_path() -> str | None:
+    """The path a local dev server serves its Web UI under: TEMPORAL_UI_URL when that is a path
+    (Jupyter's proxy forwards it there, whole), otherwise None, the UI's root."""
+    url = os.environ.get("TEMPORAL_UI_URL", "")
+    return url.rstrip("/") if url.startswith("/") else None
+
+
 def temporal_settings() -> TemporalSettings:
     """Read the client environment configuration, with the local defaults filled in."""
     try:

@@ -128,8 +128,10 @@ def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE, *,
     already started. Raises `DevServerError` if the port is held by something else.
 
     `engine_defaults` leaves out this project's tuning (the benchmark's "before").
-    `ui_public_path` serves the Web UI under that path (e.g. "/temporal"). `die_with_parent`
-    ends the server when the process that started it dies, even by SIGKILL (Linux only)."""
+    `ui_public_path` serves the Web UI under that path (e.g. "/temporal"); by default the one
+    TEMPORAL_UI_URL gives, so a server (re)started from a kernel under Jupyter keeps the path
+    Jupyter's proxy forwards. `die_with_parent` ends the server when the process that started
+    it dies, even by SIGKILL (Linux only)."""
     server = running(port)
     if server:
         return server
@@ -157,6 +159,7 @@ def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE, *,
     ]
     if namespace != config.DEFAULT_NAMESPACE:
         command += ["--namespace", namespace]
+    ui_public_path = ui_public_path or config.ui_public_path()
     if ui_public_path:
         command += ["--ui-public-path", ui_public_path]
     if not engine_defaults:
