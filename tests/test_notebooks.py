@@ -188,7 +188,7 @@ def human_approval_key_outputs(text: str) -> None:
     assert "Order rejected by the approver" in text
     assert "No approval within 3 seconds" in text
     assert "First decision: approved" in text
-    assert "Second decision refused: Order ORDER-" in text
+    assert "Second decision refused: ValueError: Order ORDER-" in text
     assert "is no longer waiting for a decision (already approved)" in text
     assert "$ temporal workflow start --type OrderWorkflow" in text  # any language: the CLI
     assert "Started workflow: order-workflow-ORDER-2000" in text
