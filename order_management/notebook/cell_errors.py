@@ -89,8 +89,8 @@ def _timeout_hint() -> str:
               if not kernel_worker.running else
               "is a worker polling the workflow's task queue?")
     return ("no answer before the timeout. A result comes only once the workflow ends (is it "
-            f"waiting for a decision?), a query needs a worker to answer ({worker}). "
-            "The workflow's Web UI page shows where it is.")
+            f"waiting for a decision?); a query or an update needs a worker to answer "
+            f"({worker}). The workflow's Web UI page shows where it is.")
 
 
 def _rpc_hint(error: RPCError) -> str:
