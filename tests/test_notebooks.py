@@ -46,6 +46,7 @@ NOTEBOOKS = [
     "04_histories_as_dataframes",
     "05_durability",
     "06_beyond_the_basics",
+    "08_testing_workflows",
 ]
 CELL_TIMEOUT_SECONDS = 90
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
