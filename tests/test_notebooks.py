@@ -166,7 +166,7 @@ def setup_key_outputs(text: str) -> None:
 
 def first_order_key_outputs(text: str) -> None:
     # The code on screen, read from the package: the workflow's run and an activity.
-    assert "@workflow.run\nasync def run(self, order: Order) -> OrderResult:" in text
+    assert "@workflow.run\nasync def run(self, order: Order" in text
     assert "@activity.defn\nasync def reserve_inventory(order: Order) -> str:" in text
     assert "Result: Order processed successfully" in text
     assert re.search(r"Transaction ID: TXN-\w+", text)
@@ -191,7 +191,14 @@ def human_approval_key_outputs(text: str) -> None:
     assert "First decision: approved" in text
     assert "Second decision refused: ValueError: Order ORDER-" in text
     assert "is no longer waiting for a decision (already approved)" in text
-    assert "$ temporal workflow start --type OrderWorkflow" in text  # any language: the CLI
+    # Any language: an order started and decided with the temporal CLI and JSON. A payload
+    # that is no decision is ignored and listed; the order waits on, and `true` completes it.
+    assert "$ temporal workflow start --type OrderWorkflow" in text
+    assert ("Status: awaiting_approval\nIgnored: ['approve_order(\"yes\") ignored: "
+            "approve_order takes true or false']") in text
+    assert re.search(r"--name approve_order --input true\n+Signal workflow succeeded\n+"
+                     r"Order processed successfully", text), text
+    assert "Traceback" not in text  # the worker reports the bad payload in one line
     assert "Started workflow: order-workflow-ORDER-2000" in text
     assert "Requires approval: True" in text and "Order rejected!" in text
     assert "Approval sent!" in text and "'message': 'Order processed successfully'" in text
@@ -350,6 +357,7 @@ def test_human_approval_runs_all_twice_in_one_kernel(notebook_server: NotebookSe
     for text in rounds:
         assert "APPROVE = True -> completed: Order processed successfully" in text
         assert text.count("Started workflow: order-workflow-ORDER-2000") == 2
+        assert "Ignored: ['approve_order(\"yes\") ignored" in text  # a new CLI order each round
         assert "clicking Approve for you" in text
         assert "in-kernel worker" not in text, text
 
