@@ -20,6 +20,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
@@ -40,7 +41,7 @@ BRIEF_ERRORS: tuple[type[BaseException], ...] = (
     BriefError, OrderError, InvalidOrder, ServerUnavailable, config.ConfigurationError,
     devserver.DevServerError, WorkflowAlreadyStartedError, RPCError, WorkflowFailureError,
     WorkflowUpdateFailedError, WorkflowQueryFailedError, WorkflowQueryRejectedError,
-    TimeoutError, asyncio.TimeoutError)
+    WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError, asyncio.TimeoutError)
 """Errors a notebook shows as one line."""
 
 
@@ -53,6 +54,9 @@ def install_error_display(shell: Any) -> None:
 def one_line(error: BaseException) -> str:
     """What the learner reads for `error`: what happened, and what to do next."""
     if isinstance(error, (TimeoutError, asyncio.TimeoutError)) and not str(error):
+        return _timeout_hint()
+    if isinstance(error, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # What `asyncio.wait_for(handle.execute_update(...))` raises when its time runs out.
         return _timeout_hint()
     if isinstance(error, WorkflowFailureError):
         return f"the workflow failed: {_message(error.cause)}"
@@ -85,13 +89,15 @@ def _timeout_hint() -> str:
               if not kernel_worker.running else
               "is a worker polling the workflow's task queue?")
     return ("no answer before the timeout. A result comes only once the workflow ends (is it "
-            f"waiting for a decision?), a query needs a worker to answer ({worker}). "
-            "The workflow's Web UI page shows where it is.")
+            f"waiting for a decision?); a query or an update needs a worker to answer "
+            f"({worker}). The workflow's Web UI page shows where it is.")
 
 
 def _rpc_hint(error: RPCError) -> str:
     if error.status == RPCStatusCode.DEADLINE_EXCEEDED:  # a call's rpc_timeout ran out
         return _timeout_hint()
+    if error.status == RPCStatusCode.CANCELLED and "Timeout" in error.message:
+        return _timeout_hint()  # a query no worker answered: the call timed out
     if error.status == RPCStatusCode.NOT_FOUND:
         if "completed" in error.message:
             return ("that workflow has already finished: it takes no more signals or updates "
