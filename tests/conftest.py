@@ -101,7 +101,7 @@ async def dev_client(dev_server: RunningServer) -> Client:
 @pytest.fixture(scope="session")
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"), port=free_port()
+        test_server_existing_path=str(devserver.time_skipping_binary()), port=free_port()
     )
     try:
         yield env

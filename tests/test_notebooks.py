@@ -47,6 +47,7 @@ NOTEBOOKS = [
     "05_durability",
     "06_beyond_the_basics",
     "07_change_the_workflow",
+    "08_testing_workflows",
 ]
 CELL_TIMEOUT_SECONDS = 90
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -21,7 +21,7 @@ import pandas as pd
 from temporalio.client import WorkflowHistory
 from temporalio.worker import WorkflowReplayResult
 
-from order_management.history import _failure_message, history_frame
+from order_management.history import history_frame, replay_failure_reason
 from order_management.notebook.cell_errors import brief
 
 _QUIET_EVENTS = ("WorkflowTaskScheduled", "WorkflowTaskStarted", "WorkflowTaskCompleted",
@@ -49,7 +49,7 @@ def replay_line(history: WorkflowHistory, result: WorkflowReplayResult) -> str:
     if result.replay_failure is None:
         return (f"{who}: replays on this code: it makes the decisions its "
                 f"{len(history.events)} events recorded, in the same order")
-    reason = _failure_message(result.replay_failure)
+    reason = replay_failure_reason(result.replay_failure)
     event = _event_named_by(history, reason)
     where = f" at event {event}" if event else ""
     return f"{who}: does NOT replay on this code{where}: {reason}"
