@@ -16,6 +16,7 @@ import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import pandas as pd
 from temporalio.client import WorkflowHistory
@@ -90,7 +91,7 @@ def side_by_side(histories: Mapping[str, WorkflowHistory]) -> pd.DataFrame:
     return pd.DataFrame(columns).fillna("")
 
 
-def _label(event: object) -> str:
+def _label(event: Any) -> str:
     what = event.activity if isinstance(event.activity, str) else event.details
     label = f"{event.event_type}: {what}" if what else event.event_type
     return label if len(label) <= LABEL_WIDTH else label[:LABEL_WIDTH - 1] + "…"
