@@ -13,6 +13,7 @@ is kept in `.temporal/`).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,6 +46,10 @@ DYNAMIC_CONFIG: dict[str, str] = {
 # survives a crash or kill of the server (what a workshop meets); only a power cut could lose
 # the last moments. Both measured in the README's Benchmark section (`make bench`).
 SQLITE_PRAGMAS: dict[str, str] = {"journal_mode": "wal", "synchronous": "normal"}
+
+
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal Linux sends a process when the thread that started it ends."""
 
 
 class DevServerError(RuntimeError):
@@ -133,11 +139,13 @@ def running(port: int) -> DevServer | None:
 
 
 def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE, *,
-          engine_defaults: bool = False) -> DevServer:
+          engine_defaults: bool = False, dies_with_this_process: bool = False) -> DevServer:
     """Start the dev server on 127.0.0.1:`port` (Web UI 1000 ports above), or return the one
     already started. Raises `DevServerError` if the port is held by something else.
 
-    `engine_defaults` leaves out this project's tuning (the benchmark's "before")."""
+    `engine_defaults` leaves out this project's tuning (the benchmark's "before").
+    `dies_with_this_process` (tests, the benchmark; call it from the main thread): the
+    server gets SIGTERM when this process ends, even killed, so none is left behind."""
     server = running(port)
     if server:
         return server
@@ -172,15 +180,34 @@ def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE, *,
             command += ["--sqlite-pragma", f"{key}={value}"]
     with open(log, "ab") as log_file:
         # A session of its own: the server outlives the notebook kernel or script that
-        # started it, and Ctrl-C in that terminal does not reach it.
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        # started it (unless told to die with it), and Ctrl-C there does not reach it.
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_terminate_with(os.getpid()) if dies_with_this_process else None)
     server = DevServer(pid=process.pid, address=f"localhost:{port}",
                        ui_url=f"http://localhost:{ui_port}", database=str(database),
                        log=str(log))
     _pid_file(port).write_text(json.dumps(asdict(server)))
     _wait_until_serving(process, binary, port, log)
     return server
+
+
+def _terminate_with(parent_pid: int) -> Callable[[], None] | None:
+    """A preexec_fn: the child gets SIGTERM when its parent ends (Linux; None elsewhere).
+
+    The libc lookup happens here, before the fork: the child only makes one call."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # no prctl: not Linux
+        return None
+
+    def set_death_signal() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent_pid:  # the parent ended before the call took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return set_death_signal
 
 
 def _wait_until_serving(process: subprocess.Popen, binary: Path, port: int, log: Path) -> None:
