@@ -106,8 +106,12 @@ def test_versioning_lab_with_solutions(notebook_server: NotebookServer) -> None:
                      shown(nb, "mistake-no-worker-fixed"))
     sandbox = shown(nb, "mistake-sandbox")
     assert TIMED_OUT in sandbox and NO_WORKER not in sandbox
+    assert re.search(r"GiftWrap gift-\S+: workflow task failed: the sandbox refused "
+                     r"datetime\.datetime\.now \(at gift_wrap\.py:\d+ in run\); workflow code "
+                     r"must replay the same way every time: use workflow\.now\(\) instead", sandbox)
     assert NOT_REGISTERED.search(shown(nb, "mistake-unregistered"))
-    for name in ("mistake-syntax", "mistake-no-worker", "mistake-no-worker-fixed"):
+    for name in ("mistake-syntax", "mistake-no-worker", "mistake-no-worker-fixed",
+                 "mistake-sandbox", "mistake-unregistered"):
         assert_one_line(shown(nb, name))
 
 
@@ -189,6 +193,28 @@ await asyncio.wait_for(order.result(), timeout=BROKEN_WAIT_SECONDS)
     kernel.run("await order.terminate('no worker polls its task queue')")
 
 
+@pytest.mark.parametrize(("call", "refused", "instead"), [
+    ("datetime.now()", "datetime.datetime.now", "use workflow.now() instead"),
+    ("random.random()", "random.random", "use workflow.random() instead"),
+    ("open('card.txt').read()", "open", "do it in an activity"),
+])
+def test_a_call_the_sandbox_refuses_says_which_rule_and_what_instead(
+        shop_kernel: tuple[Kernel, Any], call: str, refused: str, instead: str) -> None:
+    kernel, nb = shop_kernel
+    module = cell(nb, "gift-wrap-clock").source.replace("datetime.now()", call)
+    kernel.run(module.replace("from datetime import", "import random\nfrom datetime import"))
+    waited = kernel.run(f"""
+GIFT_QUEUE = f"{{MY_TASK_QUEUE}}-gifts"
+{without_mistake_guard(cell(nb, "mistake-sandbox").source)}
+""", fails=True)
+    kernel.run("await gift.terminate('its code breaks a sandbox rule')")
+    assert re.search(rf"GiftWrap gift-\S+: workflow task failed: the sandbox refused "
+                     rf"{re.escape(refused)} \(at gift_wrap\.py:\d+ in run\); workflow code must "
+                     rf"replay the same way every time: {re.escape(instead)}", waited), waited
+    assert TIMED_OUT in waited  # the cell's own wait, then the kernel's line for it
+    assert_one_line(waited)
+
+
 def test_an_unregistered_activity_fails_the_workflow_with_one_line(
         shop_kernel: tuple[Kernel, Any]) -> None:
     kernel, nb = shop_kernel
@@ -199,8 +225,7 @@ GIFT_QUEUE = f"{{MY_TASK_QUEUE}}-gifts"
 {without_mistake_guard(cell(nb, "mistake-unregistered").source)}
 """, fails=True)
     assert NOT_REGISTERED.search(refused), refused
-    kernels_line = refused[refused.index("WorkflowFailureError"):]
-    assert_one_line(kernels_line)
+    assert_one_line(refused)
 
 
 def without_mistake_guard(source: str) -> str:
