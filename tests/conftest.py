@@ -85,7 +85,7 @@ class RunningServer:
 @pytest.fixture(scope="session")
 def dev_server(isolated_state: Path) -> Iterator[RunningServer]:
     port = free_port()
-    devserver.start(port, dies_with_this_process=True)
+    devserver.start(port, die_with_parent=True)
     os.environ["TEMPORAL_ADDRESS"] = f"localhost:{port}"
     try:
         yield RunningServer(address=f"localhost:{port}", port=port, state_dir=isolated_state)

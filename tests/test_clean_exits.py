@@ -18,7 +18,7 @@ from .conftest import free_port
 STARTER = """\
 import sys
 from order_management import devserver
-server = devserver.start(int(sys.argv[1]), dies_with_this_process=True)
+server = devserver.start(int(sys.argv[1]), die_with_parent=True)
 print(server.pid, flush=True)
 sys.stdin.read()  # until killed
 """
