@@ -46,6 +46,7 @@ NOTEBOOKS = [
     "04_histories_as_dataframes",
     "05_durability",
     "06_beyond_the_basics",
+    "07_change_the_workflow",
     "08_testing_workflows",
 ]
 CELL_TIMEOUT_SECONDS = 90
@@ -369,6 +370,7 @@ def test_human_approval_runs_all_twice_in_one_kernel(notebook_server: NotebookSe
     ("03_failures_and_compensation", {"FAIL_STEP": "paymnet"},
      "FAIL_STEP = 'paymnet': unknown failure step 'paymnet'; use one of inventory, payment"),
     ("05_durability", {"ORDER_AMOUNT": 0}, "ORDER_AMOUNT = 0: must be a finite amount"),
+    ("07_change_the_workflow", {"WAIT_SECONDS": "10"}, "WAIT_SECONDS = '10': must be a number"),
 ])
 def test_a_bad_parameter_stops_at_setup_with_one_line(name: str, parameters: dict[str, Any],
                                                       line: str,
