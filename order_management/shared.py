@@ -42,6 +42,8 @@ class OrderStatus:
     APPROVAL_TIMED_OUT = "approval_timed_out"
     COMPENSATING = "compensating"
     COMPENSATED = "compensated"
+    INVALID = "invalid"
+    """The input is no valid order: the workflow failed before any step."""
 
     ALL = (
         PENDING,
@@ -55,8 +57,9 @@ class OrderStatus:
         APPROVAL_TIMED_OUT,
         COMPENSATING,
         COMPENSATED,
+        INVALID,
     )
-    FINAL = (COMPLETED, REJECTED, APPROVAL_TIMED_OUT, COMPENSATED)
+    FINAL = (COMPLETED, REJECTED, APPROVAL_TIMED_OUT, COMPENSATED, INVALID)
 
 
 @dataclass

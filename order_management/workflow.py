@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         OrderStatus,
         StepRecord,
         json_preview,
+        order_problems,
         validate_order,
     )
 
@@ -127,7 +128,7 @@ class OrderWorkflow:
         # requires_approval() is right even when asked before the first step runs.
         # NO_ORDER stands in when a client sent no input at all: run() refuses it.
         self._order = order
-        self._status = OrderStatus.PENDING
+        self._status = OrderStatus.INVALID if order_problems(order) else OrderStatus.PENDING
         self._decision: str | None = None
         self._steps_done: list[StepRecord] = []
         self._compensations_run: list[str] = []

@@ -153,7 +153,7 @@ async def assert_refused(handle: WorkflowHandle, says: str, worker: OrderWorker,
     assert cause.message.startswith("Invalid order ") and "\n" not in cause.message
     assert says in cause.message
     assert (await handle.describe()).status == WorkflowExecutionStatus.FAILED
-    assert await handle.query("get_status") == OrderStatus.PENDING
+    assert await handle.query("get_status") == OrderStatus.INVALID
     events = await event_types(handle)
     assert "WORKFLOW_TASK_FAILED" not in events and "ACTIVITY_TASK_SCHEDULED" not in events
     assert len(worker.ledger.entries()) == entries_before
