@@ -209,6 +209,9 @@ def failures_key_outputs(text: str) -> None:
 def histories_key_outputs(text: str) -> None:
     assert text.count("<Figure size") == 2  # the timelines of one order and of the batch
     assert "order workflows on this server" in text
+    # Saved where 08 replays every history from, and replayed.
+    assert "Saved saved_histories/04_approved_order.json" in text
+    assert (NOTEBOOK_DIR / "saved_histories" / "04_approved_order.json").is_file()
     assert "(deterministic)" in text
     assert ("NOT deterministic: [TMPRL1100] Nondeterminism error: Activity type of scheduled "
             "event 'process_payment' does not match") in text
