@@ -29,6 +29,7 @@ from order_management.batch import LedgerReportWorkflow, summarize_ledger
 from order_management.connection import ServerUnavailable, connect, exit_process
 from order_management.notifications import send_notification
 from order_management.sub_orders import SplitOrderWorkflow
+from order_management.warehouse import PickingWorkflow, pick_items
 from order_management.workflow import OrderWorkflow
 
 WORKER_START_TIMEOUT_SECONDS = 30.0
@@ -44,11 +45,12 @@ last, before any worker may take it. A workshop kernel often dies without saying
 
 def build_worker(client: Client, task_queue: str | None = None, *,
                  workflows: Sequence[type] = (OrderWorkflow, SplitOrderWorkflow,
-                                              LedgerReportWorkflow),
+                                              LedgerReportWorkflow, PickingWorkflow),
                  activities: Sequence[Callable[..., Any]] = (
-                     *order_activities.ALL, send_notification, summarize_ledger)) -> Worker:
+                     *order_activities.ALL, send_notification, summarize_ledger,
+                     pick_items)) -> Worker:
     """A worker for the workshop's workflows (orders, split orders, the scheduled ledger
-    report) and their activities (not started yet).
+    report, the warehouse's picking) and their activities (not started yet).
 
     The benchmark passes its no-op workflow instead, to measure the engine's floor with the
     same worker options."""
