@@ -185,6 +185,14 @@ def human_approval_key_outputs(text: str) -> None:
 
 def durability_key_outputs(text: str) -> None:
     assert "during process_payment (attempt 1). Still alive: False" in text
+    # The history names the killed worker and the one that took over, and why it retried.
+    workers = re.search(r"The killed worker process: (\S+)\. This kernel's worker: (\S+)\.", text)
+    assert workers and workers[1] != workers[2], text
+    assert "last failure: activity StartToClose timeout" in text
+    # The long activity was retried on its heartbeat timeout, from its last heartbeat.
+    assert "last failure: activity Heartbeat timeout" in text
+    resumed = re.search(r"Attempt 2 began after unit (\d+): the progress of the last", text)
+    assert resumed and int(resumed[1]) >= 3, text
     # The notebook restarts the server it started itself: in CI too, never skipped.
     assert "reconnected by itself" in text and "After the restart: awaiting_approval" in text
     assert text.count("completed - Order processed successfully") == 3
@@ -390,8 +398,17 @@ def run_cells(name: str, server: NotebookServer, cell_ids: list[str],
 
 
 def worker_processes_alive() -> list[str]:
+    """Worker processes started from this checkout (others' test runs may share the machine)."""
     listed = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in listed.splitlines() if "-m order_management.worker" in line]
+    return [line for line in listed.splitlines()
+            if "-m order_management.worker" in line and _runs_in_this_checkout(line.split()[0])]
+
+
+def _runs_in_this_checkout(pid: str) -> bool:
+    try:
+        return Path(f"/proc/{pid}/cwd").resolve().is_relative_to(REPO)
+    except OSError:  # gone meanwhile
+        return False
 
 
 def test_durability_kill_cells_clicked_twice_leave_one_worker_then_none(
