@@ -427,12 +427,24 @@ def test_durability_kill_cells_clicked_twice_leave_one_worker_then_none(
 
 def test_beyond_the_basics_cells_run_again_stay_right(notebook_server: NotebookServer) -> None:
     outputs = run_cells("06_beyond_the_basics", notebook_server,
-                        ["all", "06-06", "06-20", "06-22", "06-23"],
+                        ["all", "06-06", "06-08", "06-08c", "06-20", "06-22", "06-23"],
                         {"MOCK_DELAY_SECONDS": 0.0}, solutions=True)
     # Part 1 again made a second big order for the customer: the query still finds exactly
     # the customer's orders over $100, and the schedule deleted twice is no error.
     assert "was deleted already" in outputs[-3]
     assert "Well done" in outputs[-1], outputs[-1]
+
+
+def test_beyond_the_basics_approves_a_sub_order_over_1000(notebook_server: NotebookServer) -> None:
+    # One product over $1000: its child workflow waits for approval, as any order does.
+    result = run("06_beyond_the_basics", notebook_server,
+                 {"ITEMS": [("PROD-001", 1, 1500.0), ("PROD-002", 2, 10.0)],
+                  "MOCK_DELAY_SECONDS": 0.0})
+    assert len(re.findall(r"Sub-order ORDER-[\w-]+ is over \$1000 and would wait for a person: "
+                          r"approved it\.", result.text)) == 1, result.text
+    assert re.search(r"ORDER-\w+ \(\$1520\.00\): completed", result.text)
+    assert "Your turn" in result.text
+    assert_no_worker_trouble(result)
 
 
 # -- what every committed notebook must look like --------------------------------------------
