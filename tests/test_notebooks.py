@@ -346,6 +346,19 @@ def test_human_approval_runs_all_twice_in_one_kernel(notebook_server: NotebookSe
 
 
 @pytest.mark.parametrize(("name", "parameters", "line"), [
+    ("04_histories_as_dataframes", {"MOCK_DELAY_SECONDS": 0.0}, "(deterministic)"),
+    ("05_durability", {"MOCK_DELAY_SECONDS": 1.0}, "Orders charged more than once: none"),
+    ("06_beyond_the_basics", {"MOCK_DELAY_SECONDS": 0.0}, "Deleted the schedule ledger-report."),
+])
+def test_histories_durability_and_beyond_run_all_twice_in_one_kernel(
+        name: str, parameters: dict[str, Any], line: str,
+        notebook_server: NotebookServer) -> None:
+    for text in run_all_in_one_kernel(name, notebook_server, parameters, times=2):
+        assert line in text, text
+        assert "in-kernel worker" not in text, text
+
+
+@pytest.mark.parametrize(("name", "parameters", "line"), [
     ("01_first_order", {"ORDER_AMOUNT": "500"}, "ORDER_AMOUNT = '500': must be a number"),
     ("02_human_approval", {"APPROVAL_TIMEOUT_SECONDS": 0},
      "APPROVAL_TIMEOUT_SECONDS = 0: the approval timeout must be a number of seconds above 0"),
