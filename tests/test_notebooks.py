@@ -195,8 +195,8 @@ def durability_key_outputs(text: str) -> None:
     assert resumed and int(resumed[1]) >= 3, text
     # The notebook restarts the server it started itself: in CI too, never skipped.
     assert "reconnected by itself" in text and "After the restart: awaiting_approval" in text
-    assert text.count("completed - Order processed successfully") == 3
-    assert "Orders charged more than once: none" in text
+    assert text.count("completed - Order processed successfully") == 3, text
+    assert "Orders charged more than once: none" in text, text
 
 
 def beyond_the_basics_key_outputs(text: str) -> None:
