@@ -7,7 +7,7 @@ not, and heartbeats solve both:
 - A worker that dies mid-way is noticed only when a timeout passes, and the start-to-close
   timeout must cover the whole pick list, so it is long. With a *heartbeat timeout* as
   well, the server gives up on an attempt as soon as it has heard no heartbeat for that
-  long, and retries it (on another worker) within seconds.
+  long, and retries it within seconds, on whichever worker polls.
 - A retry should not start over. Each heartbeat carries the progress (units picked so
   far); the next attempt reads the last one the server recorded
   (`activity.info().heartbeat_details`) and goes on from there.
@@ -86,10 +86,6 @@ class PickingReport:
 def picking_timeout(units: int) -> timedelta:
     """The start-to-close timeout of picking `units` units: one attempt's longest run."""
     return units * timedelta(seconds=SECONDS_PER_UNIT) + PICKING_SLACK
-
-
-def picking_workflow_id(order_id: str) -> str:
-    return f"picking-{order_id}"
 
 
 class PickLog:

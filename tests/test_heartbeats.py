@@ -18,7 +18,6 @@ from order_management.warehouse import (
     PickList,
     PickLog,
     picking_timeout,
-    picking_workflow_id,
 )
 from order_management.worker_process import WorkerProcess
 
@@ -37,7 +36,7 @@ async def test_a_killed_pickers_retry_comes_on_the_heartbeat_timeout_and_resumes
     second: WorkerProcess | None = None
     try:
         handle = await dev_client.start_workflow(PickingWorkflow.run, pick_list,
-                                                 id=picking_workflow_id(order_id),
+                                                 id=f"picking-{order_id}",
                                                  task_queue=task_queue)
         running = await kill_during(first, handle, "pick_items", progress=3)
         (orphaned,) = await pending_activities(handle)  # what the server kept of attempt 1

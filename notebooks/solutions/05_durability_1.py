@@ -13,5 +13,5 @@ frame = history_frame(await exercise.fetch_history())
 started = frame[(frame["event_type"] == "ActivityTaskStarted")
                 & (frame["activity"] == "initiate_delivery")]
 answer = int(started["attempt"].iloc[0])
-print("Ledger entries:", ledger.entries_frame(exercise_order.order_id)["kind"].tolist())
+print(f"Ledger entries: {ledger.entries_frame(exercise_order.order_id)['kind'].tolist()}")
 answer
