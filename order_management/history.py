@@ -3,7 +3,7 @@
 A workflow's history is the source of truth Temporal replays to recover it. These helpers
 turn it into something a person (or a test) can read: a pandas table of events with
 readable names, one row per activity execution for a timeline chart, the list of workflows
-the server knows (visibility), and a replay of a saved history against today's code.
+the server knows (visibility), and a replay's outcome in one line.
 """
 
 from __future__ import annotations
@@ -26,14 +26,13 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Replayer
-
-from order_management.workflow import OrderWorkflow
+from temporalio.worker import WorkflowReplayResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-HISTORY_COLUMNS = ["event_id", "time", "event_type", "activity", "attempt", "duration", "details"]
+HISTORY_COLUMNS = ["event_id", "time", "event_type", "activity", "attempt", "duration",
+                   "identity", "details"]
 SPAN_COLUMNS = ["workflow_id", "activity", "activity_id", "scheduled", "started", "closed",
                 "attempts", "outcome", "retry_wait", "duration"]
 WORKFLOW_COLUMNS = ["workflow_id", "run_id", "workflow_type", "status", "start_time",
@@ -95,7 +94,9 @@ def history_frame(history: WorkflowHistory) -> pd.DataFrame:
     Columns: event_id, time (UTC), event_type (e.g. "ActivityTaskScheduled"), activity (its
     name, also on the Started/Completed/Failed events of that activity), attempt (of an
     activity or workflow task), duration (for an event that closes another: since that one,
-    e.g. from ActivityTaskScheduled to ActivityTaskCompleted, retries included) and details
+    e.g. from ActivityTaskScheduled to ActivityTaskCompleted, retries included), identity
+    (who did it, as the server recorded: the worker that started or completed a task, the
+    client that started or signalled the workflow; "pid@host" by default) and details
     (signal and update names with their arguments, timer durations, results, failures).
     """
     by_id: dict[int, HistoryEvent] = {}
@@ -110,6 +111,7 @@ def history_frame(history: WorkflowHistory) -> pd.DataFrame:
             "activity": _activity_name(event, by_id),
             "attempt": _attempt(event, by_id),
             "duration": _duration(event, kind, by_id, history.events[0]),
+            "identity": getattr(_attributes(event), "identity", "") or None,
             "details": _details(event, kind),
         })
     frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
@@ -387,7 +389,7 @@ def _workflow_row(workflow: Any) -> dict[str, Any]:
     }
 
 
-# -- saving a history and replaying it -----------------------------------------------------
+# -- saving and replaying a history --------------------------------------------------------
 
 def save_history(history: WorkflowHistory, folder: Path | str) -> Path:
     """Write the history as JSON (the format the Web UI and `temporal workflow show
@@ -406,7 +408,7 @@ def load_history(path: Path | str, workflow_id: str | None = None) -> WorkflowHi
 
 @dataclass(frozen=True)
 class ReplayOutcome:
-    """What replaying one history against today's workflow code found."""
+    """What replaying one history against today's workflow code found, in one line."""
 
     workflow_id: str
     events: int
@@ -420,18 +422,12 @@ class ReplayOutcome:
         return f"{self.workflow_id}: NOT deterministic: {self.problem}"
 
 
-async def replay(history: WorkflowHistory) -> ReplayOutcome:
-    """Replay a history against `OrderWorkflow` as it is now, without any server or worker.
-
-    This is what a worker does to recover an order: it re-runs the workflow code and checks
-    that each decision matches the recorded events. A mismatch (a non-deterministic change)
-    is reported, not raised.
-    """
-    result = await Replayer(workflows=[OrderWorkflow]).replay_workflow(
-        history, raise_on_replay_failure=False)
+def replay_outcome(result: WorkflowReplayResult) -> ReplayOutcome:
+    """The outcome of `Replayer(...).replay_workflow(history, raise_on_replay_failure=False)`,
+    with the reason of a failure cut down to its message (the SDK's is a debug dump)."""
     failure = result.replay_failure
-    return ReplayOutcome(workflow_id=history.workflow_id, events=len(history.events),
-                         deterministic=failure is None,
+    return ReplayOutcome(workflow_id=result.history.workflow_id,
+                         events=len(result.history.events), deterministic=failure is None,
                          problem=None if failure is None else replay_failure_reason(failure))
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowHandle
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from order_management import config, devserver
@@ -42,7 +44,18 @@ class PendingActivity:
     worker: str
     """The identity of the last worker that took it (pid@host), "" if none yet."""
     last_started: datetime | None
+    """When the current attempt started (None while it waits for a worker)."""
     last_failure: str | None
+    last_heartbeat: datetime | None
+    """When the server last heard a heartbeat of it (None if it never heartbeated)."""
+    heartbeat_details: list[Any]
+    """What that heartbeat carried (a long activity's progress); the next attempt gets it."""
+
+    @property
+    def progress(self) -> int:
+        """The first heartbeat detail as a count of work done (0 if it is no number)."""
+        first = self.heartbeat_details[0] if self.heartbeat_details else 0
+        return first if isinstance(first, int) else 0
 
 
 async def pending_activities(handle: WorkflowHandle) -> list[PendingActivity]:
@@ -55,12 +68,21 @@ async def pending_activities(handle: WorkflowHandle) -> list[PendingActivity]:
             .removeprefix("PENDING_ACTIVITY_STATE_").lower(),
             attempt=pending.attempt,
             worker=pending.last_worker_identity,
-            last_started=(pending.last_started_time.ToDatetime()
-                          if pending.HasField("last_started_time") else None),
+            last_started=_moment(pending.last_started_time),
             last_failure=pending.last_failure.message if pending.HasField("last_failure") else None,
+            last_heartbeat=_moment(pending.last_heartbeat_time),
+            heartbeat_details=DataConverter.default.payload_converter.from_payloads(
+                pending.heartbeat_details.payloads),
         )
         for pending in description.pending_activities
     ]
+
+
+def _moment(timestamp: Timestamp) -> datetime | None:
+    """A server time in UTC; None for an unset one (the server sends 0 for "never")."""
+    if not timestamp.seconds and not timestamp.nanos:
+        return None
+    return timestamp.ToDatetime(tzinfo=timezone.utc)
 
 
 async def pending_frame(handle: WorkflowHandle) -> pd.DataFrame:
@@ -72,28 +94,35 @@ async def pending_frame(handle: WorkflowHandle) -> pd.DataFrame:
 
 
 async def wait_for_activity(handle: WorkflowHandle, activity: str, state: str = "started",
-                            timeout: float = 30.0) -> PendingActivity:
-    """Wait until `activity` is pending in `state`, so an outage hits it mid-flight."""
+                            timeout: float = 30.0, *, attempt: int = 1,
+                            progress: int = 0) -> PendingActivity:
+    """Wait until `activity` is pending in `state`, so an outage hits it mid-flight; with
+    `attempt`, until that attempt (or a later one) is; with `progress`, until a heartbeat
+    has reported at least that much work done."""
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
         for pending in await pending_activities(handle):
-            if pending.activity == activity and pending.state == state:
+            if (pending.activity == activity and pending.state == state
+                    and pending.attempt >= attempt and pending.progress >= progress):
                 return pending
         await asyncio.sleep(POLL_SECONDS)
-    raise TimeoutError(f"{activity} was not {state} in {handle.id} within {timeout:g} s; "
+    wanted = (activity + (f" attempt {attempt}" if attempt > 1 else "")
+              + (f" with progress {progress}" if progress else ""))
+    raise TimeoutError(f"{wanted} was not {state} in {handle.id} within {timeout:g} s; "
                        "is a worker running, and does the order have a mock delay?")
 
 
 async def kill_during(process: WorkerProcess, handle: WorkflowHandle, activity: str,
-                      timeout: float = 30.0) -> PendingActivity:
-    """Wait until `activity` runs in the worker `process`, then SIGKILL that process.
+                      timeout: float = 30.0, *, progress: int = 0) -> PendingActivity:
+    """Wait until `activity` runs in the worker `process` (and, with `progress`, until its
+    heartbeats have reported that much work done), then SIGKILL that process.
 
     Refuses (with `OrderError`, before killing anything) when the process no longer runs or
     another worker took the activity: then killing it would prove nothing."""
     if not process.alive:
         raise OrderError(f"The worker process {process.identity} is not running any more "
                          "(killed already?); run the cell that starts it, then this one")
-    running = await wait_for_activity(handle, activity, timeout=timeout)
+    running = await wait_for_activity(handle, activity, timeout=timeout, progress=progress)
     if running.worker != process.identity:
         raise OrderError(f"{activity} of {handle.id} runs on worker {running.worker}, not in the "
                          f"worker process {process.identity}: another worker polls the same "

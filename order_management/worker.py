@@ -33,6 +33,7 @@ from order_management.connection import ServerUnavailable, connect, exit_process
 from order_management.notifications import send_notification
 from order_management.shared import Order, order_from_json
 from order_management.sub_orders import SplitOrderWorkflow
+from order_management.warehouse import PickingWorkflow, pick_items
 from order_management.workflow import OrderWorkflow
 
 WORKER_START_TIMEOUT_SECONDS = 30.0
@@ -80,11 +81,12 @@ def with_order_input(client: Client) -> Client:
 
 def build_worker(client: Client, task_queue: str | None = None, *,
                  workflows: Sequence[type] = (OrderWorkflow, SplitOrderWorkflow,
-                                              LedgerReportWorkflow),
+                                              LedgerReportWorkflow, PickingWorkflow),
                  activities: Sequence[Callable[..., Any]] = (
-                     *order_activities.ALL, send_notification, summarize_ledger)) -> Worker:
+                     *order_activities.ALL, send_notification, summarize_ledger,
+                     pick_items)) -> Worker:
     """A worker for the workshop's workflows (orders, split orders, the scheduled ledger
-    report) and their activities (not started yet).
+    report, the warehouse's picking) and their activities (not started yet).
 
     The benchmark passes its no-op workflow instead, to measure the engine's floor with the
     same worker options. Orders are read with `OrderInputConverter`, whatever the client's

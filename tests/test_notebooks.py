@@ -208,10 +208,18 @@ def human_approval_key_outputs(text: str) -> None:
 
 def durability_key_outputs(text: str) -> None:
     assert "during process_payment (attempt 1). Still alive: False" in text
+    # The history names the killed worker and the one that took over, and why it retried.
+    workers = re.search(r"The killed worker process: (\S+)\. This kernel's worker: (\S+)\.", text)
+    assert workers and workers[1] != workers[2], text
+    assert "last failure: activity StartToClose timeout" in text
+    # The long activity was retried on its heartbeat timeout, from its last heartbeat.
+    assert "last failure: activity Heartbeat timeout" in text
+    resumed = re.search(r"Attempt 2 began after unit (\d+): the progress of the last", text)
+    assert resumed and int(resumed[1]) >= 3, text
     # The notebook restarts the server it started itself: in CI too, never skipped.
     assert "reconnected by itself" in text and "After the restart: awaiting_approval" in text
-    assert text.count("completed - Order processed successfully") == 3
-    assert "Orders charged more than once: none" in text
+    assert text.count("completed - Order processed successfully") == 3, text
+    assert "Orders charged more than once: none" in text, text
 
 
 def beyond_the_basics_key_outputs(text: str) -> None:
@@ -237,6 +245,9 @@ def failures_key_outputs(text: str) -> None:
 def histories_key_outputs(text: str) -> None:
     assert text.count("<Figure size") == 2  # the timelines of one order and of the batch
     assert "order workflows on this server" in text
+    # Saved where 08 replays every history from, and replayed.
+    assert "Saved saved_histories/04_approved_order.json" in text
+    assert (NOTEBOOK_DIR / "saved_histories" / "04_approved_order.json").is_file()
     assert "(deterministic)" in text
     assert ("NOT deterministic: [TMPRL1100] Nondeterminism error: Activity type of scheduled "
             "event 'process_payment' does not match") in text
@@ -364,6 +375,19 @@ def test_human_approval_runs_all_twice_in_one_kernel(notebook_server: NotebookSe
 
 
 @pytest.mark.parametrize(("name", "parameters", "line"), [
+    ("04_histories_as_dataframes", {"MOCK_DELAY_SECONDS": 0.0}, "(deterministic)"),
+    ("05_durability", {"MOCK_DELAY_SECONDS": 1.0}, "Orders charged more than once: none"),
+    ("06_beyond_the_basics", {"MOCK_DELAY_SECONDS": 0.0}, "Deleted the schedule ledger-report."),
+])
+def test_histories_durability_and_beyond_run_all_twice_in_one_kernel(
+        name: str, parameters: dict[str, Any], line: str,
+        notebook_server: NotebookServer) -> None:
+    for text in run_all_in_one_kernel(name, notebook_server, parameters, times=2):
+        assert line in text, text
+        assert "in-kernel worker" not in text, text
+
+
+@pytest.mark.parametrize(("name", "parameters", "line"), [
     ("01_first_order", {"ORDER_AMOUNT": "500"}, "ORDER_AMOUNT = '500': must be a number"),
     ("02_human_approval", {"APPROVAL_TIMEOUT_SECONDS": 0},
      "APPROVAL_TIMEOUT_SECONDS = 0: the approval timeout must be a number of seconds above 0"),
@@ -417,8 +441,17 @@ def run_cells(name: str, server: NotebookServer, cell_ids: list[str],
 
 
 def worker_processes_alive() -> list[str]:
+    """Worker processes started from this checkout (others' test runs may share the machine)."""
     listed = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in listed.splitlines() if "-m order_management.worker" in line]
+    return [line for line in listed.splitlines()
+            if "-m order_management.worker" in line and _runs_in_this_checkout(line.split()[0])]
+
+
+def _runs_in_this_checkout(pid: str) -> bool:
+    try:
+        return Path(f"/proc/{pid}/cwd").resolve().is_relative_to(REPO)
+    except OSError:  # gone meanwhile
+        return False
 
 
 def test_durability_kill_cells_clicked_twice_leave_one_worker_then_none(
@@ -437,12 +470,24 @@ def test_durability_kill_cells_clicked_twice_leave_one_worker_then_none(
 
 def test_beyond_the_basics_cells_run_again_stay_right(notebook_server: NotebookServer) -> None:
     outputs = run_cells("06_beyond_the_basics", notebook_server,
-                        ["all", "06-06", "06-20", "06-22", "06-23"],
+                        ["all", "06-06", "06-08", "06-08c", "06-20", "06-22", "06-23"],
                         {"MOCK_DELAY_SECONDS": 0.0}, solutions=True)
     # Part 1 again made a second big order for the customer: the query still finds exactly
     # the customer's orders over $100, and the schedule deleted twice is no error.
     assert "was deleted already" in outputs[-3]
     assert "Well done" in outputs[-1], outputs[-1]
+
+
+def test_beyond_the_basics_approves_a_sub_order_over_1000(notebook_server: NotebookServer) -> None:
+    # One product over $1000: its child workflow waits for approval, as any order does.
+    result = run("06_beyond_the_basics", notebook_server,
+                 {"ITEMS": [("PROD-001", 1, 1500.0), ("PROD-002", 2, 10.0)],
+                  "MOCK_DELAY_SECONDS": 0.0})
+    assert len(re.findall(r"Sub-order ORDER-[\w-]+ is over \$1000 and would wait for a person: "
+                          r"approved it\.", result.text)) == 1, result.text
+    assert re.search(r"ORDER-\w+ \(\$1520\.00\): completed", result.text)
+    assert "Your turn" in result.text
+    assert_no_worker_trouble(result)
 
 
 # -- what every committed notebook must look like --------------------------------------------
