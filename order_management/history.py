@@ -23,7 +23,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import WorkflowReplayResult
@@ -119,11 +119,6 @@ def history_frame(history: WorkflowHistory) -> pd.DataFrame:
     frame["attempt"] = frame["attempt"].astype("Int64")
     frame["duration"] = pd.to_timedelta(frame["duration"])
     return frame
-
-
-async def fetch_history_frame(handle: WorkflowHandle) -> pd.DataFrame:
-    """`history_frame` of a workflow's history as the server has it right now."""
-    return history_frame(await handle.fetch_history())
 
 
 def _activity_name(event: HistoryEvent, by_id: dict[int, HistoryEvent]) -> str | None:

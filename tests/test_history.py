@@ -10,7 +10,6 @@ from temporalio.worker import Replayer
 
 from order_management.history import (
     activity_spans,
-    fetch_history_frame,
     history_frame,
     plot_timeline,
     replay_outcome,
@@ -205,7 +204,7 @@ async def test_workflows_frame_lists_orders_with_readable_statuses(
         waiting = await place_order(dev_client, make_order(2000, order_id + "-C"), task_queue)
         await await_result(done)
         await await_result(failed)
-        live = await fetch_history_frame(failed)
+        live = history_frame(await failed.fetch_history())
     try:
         frame = await workflows_frame(dev_client, f"TaskQueue = '{task_queue}'", at_least=3)
         closed = await workflows_frame(
@@ -233,7 +232,7 @@ async def test_update_events_name_the_update_and_its_outcome(
         handle = await place_order(dev_client, make_order(1500, order_id), task_queue)
         assert await decide(handle, True) == "approved"
         await await_result(handle)
-        frame = await fetch_history_frame(handle)
+        frame = history_frame(await handle.fetch_history())
     assert rows(frame, "WorkflowExecutionUpdateAccepted")["details"].tolist() == [
         "update decide(true)"]
     assert rows(frame, "WorkflowExecutionUpdateCompleted")["details"].tolist() == [

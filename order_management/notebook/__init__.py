@@ -64,16 +64,6 @@ __all__ = [
     "install_error_display", "kernel_worker", "new_order_id", "print_checks", "self_check",
     "server_checks", "show_code", "signal_from_terminal_later", "start_worker", "stop_worker",
     "temporal_cli", "temporal_command", "terminate_if_running", "time_allowed",
-    "watch_status", "web_ui_link", "workflow_link",
+    "watch_status", "web_ui_link", "workflow_link", "mistake_expected", "replay_line",
+    "side_by_side",
 ]
-__all__ += ["mistake_expected", "replay_line", "side_by_side"]
-
-from order_management.notebook.legacy_calls import (  # noqa: E402  (being retired)
-    approve_if_waiting,
-    ask,
-    current_status,
-    decide_by_signal,
-    result_of,
-)
-
-__all__ += ["approve_if_waiting", "ask", "current_status", "decide_by_signal", "result_of"]
