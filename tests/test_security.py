@@ -117,8 +117,11 @@ def test_jupyterlab_started_like_make_lab_refuses_requests_without_the_token(
     port = free_port()
     config_dir = tmp_path / "jupyter-config"  # none of this machine's personal settings
     config_dir.mkdir()
+    # A Temporal address and state of its own: the Jupyter server starts its dev server there
+    # (and may restart one it finds), never the session's.
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config_dir),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_PLATFORM_DIRS": "1"}
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_PLATFORM_DIRS": "1",
+           "TEMPORAL_ADDRESS": f"localhost:{free_port()}", "ORDER_STATE_DIR": str(tmp_path)}
     command = [*_lab_command(), "--no-browser", f"--port={port}", "--ServerApp.port_retries=0"]
     command[0] = str(REPO / command[0]) if not os.path.isabs(command[0]) else command[0]
     log = tmp_path / "lab.log"
