@@ -42,3 +42,14 @@ bench: setup
 
 clean: stop
 	rm -rf $(VENV) .temporal .pytest_cache
+
+# A room: JupyterHub on this machine, one system user per attendee (root; see the README's
+# "Run it for a room"). Built from a Python every attendee may run, not the pyenv one.
+ROOM_PYTHON ?= /usr/bin/python3
+.PHONY: room room-stop
+
+room:
+	@$(ROOM_PYTHON) -m order_management.room.environment start
+
+room-stop:
+	@$(ROOM_PYTHON) -m order_management.room.environment stop

@@ -1,0 +1,284 @@
+"""A room: `make room` on this machine, two attendees logging in through Chromium.
+
+The hub runs as `make room` runs it (as root, on free ports, with the shared environment it
+builds in ROOM_ENV and reuses while the workshop's code is unchanged), with a state folder of
+this test's own. Each attendee is a new system user; the test removes them, with their homes,
+whatever happens.
+
+- Two attendees each run `01_first_order.ipynb` from the Run menu, open the "Temporal Web UI"
+  tile and see their own order there, not the other's. One is refused the other's JupyterLab,
+  Web UI and files; a wrong password is refused. After `make room-stop` none of the hub, the
+  proxy, the Jupyter servers, the kernels or the dev servers is left.
+- A room pointed at a shared server (the session's dev server stands in for a cluster) gives
+  each attendee a namespace of their own, and their orders land there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pwd
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Locator, Page, async_playwright
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from order_management.room import processes
+from order_management.room.settings import namespace_of, system_user
+
+from .conftest import REPO, RunningServer, _bindable, free_port
+from .test_browser import (CHROMIUM, CHROMIUM_FLAGS, KERNEL_READY_SECONDS, RUN_ALL_SECONDS,
+                           UI_SECONDS, VIEWPORT, run_all_from_menu, step, wait_during_run_all,
+                           wait_until_run_all_succeeds)
+
+# The first `make room` on a machine builds the shared environment (about 90 s here).
+MAKE_ROOM_SECONDS = 600
+STOP_SECONDS = 90
+LOGIN_SECONDS = 120
+WORKFLOW_ID = re.compile(r"order-workflow-[A-Z0-9-]+")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
+                       reason="a room needs Linux and root (system users)"),
+    pytest.mark.skipif(CHROMIUM is None, reason="no `chromium` on PATH (.ci/run installs it)"),
+    pytest.mark.skipif(shutil.which("npm") is None, reason="no npm for configurable-http-proxy"),
+]
+
+
+@dataclass(frozen=True)
+class Room:
+    """A room of this test: its address, its passwords, and its folder."""
+
+    url: str
+    password: str
+    instructor_password: str
+    directory: Path
+    environment: dict[str, str]
+
+    @property
+    def hub_log(self) -> Path:
+        return self.directory / "hub" / "hub.log"
+
+    def hub_pid(self) -> int:
+        return int((self.directory / "hub" / "hub.pid").read_text())
+
+
+def make(target: str, room: Room, seconds: float) -> str:
+    done = subprocess.run(["make", "--no-print-directory", "-C", str(REPO), target],
+                          env=room.environment, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=seconds)
+    assert done.returncode == 0, f"make {target} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def _free_room_port() -> int:
+    """A port for the hub whose next two (the hub's API, the proxy's API) are free too."""
+    while True:
+        port = free_port()
+        if _bindable(port + 1) and _bindable(port + 2):
+            return port
+
+
+@contextmanager
+def running_room(**temporal: str) -> Iterator[Room]:
+    """`make room` with this test's folder and ports; `make room-stop` and the removal of its
+    attendees at the end. `temporal` (TEMPORAL_ADDRESS=...) points the room at a shared server."""
+    directory = Path(tempfile.mkdtemp(prefix="room-test-"))
+    port = _free_room_port()
+    password, instructor_password = secrets.token_urlsafe(9), secrets.token_urlsafe(24)
+    # The room's own settings only: none of this test session's Temporal or state variables.
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith(("TEMPORAL_", "ORDER_", "ROOM_"))}
+    environment.update(ROOM_DIR=str(directory), ROOM_IP="127.0.0.1", ROOM_PORT=str(port),
+                       ROOM_PASSWORD=password, ROOM_INSTRUCTOR_PASSWORD=instructor_password,
+                       **temporal)
+    room = Room(url=f"http://127.0.0.1:{port}/", password=password,
+                instructor_password=instructor_password, directory=directory,
+                environment=environment)
+    try:
+        print(make("room", room, MAKE_ROOM_SECONDS))
+        yield room
+    finally:
+        make("room-stop", room, STOP_SECONDS)
+        subprocess.run([sys.executable, "-m", "order_management.room.environment", "remove"],
+                       cwd=REPO, env=environment, stdin=subprocess.DEVNULL, check=True)
+        shutil.rmtree(directory)
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                   args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def new_attendee_page(browser: Browser) -> Page:
+    """A browser window of one attendee (cookies of their own)."""
+    context = await browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(20_000)
+    return await context.new_page()
+
+
+async def submit_login(page: Page, room: Room, name: str, password: str) -> None:
+    await page.goto(f"{room.url}hub/login")
+    await page.locator("#username_input").fill(name)
+    await page.locator("#password_input").fill(password)
+    await page.locator("#login_submit").click()
+
+
+async def log_in(page: Page, room: Room, name: str) -> float:
+    """Log in as an attendee and wait for their JupyterLab; returns the seconds it took."""
+    await submit_login(page, room, name, room.password)
+    started = time.monotonic()
+    await page.wait_for_url(re.compile(rf"/user/{name}/lab"), timeout=LOGIN_SECONDS * 1000)
+    await page.locator(".jp-LauncherCard").first.wait_for(timeout=LOGIN_SECONDS * 1000)
+    return time.monotonic() - started
+
+
+async def open_notebook(page: Page, notebook: str) -> Locator:
+    """Open a notebook from the file browser; returns its panel once its kernel is idle."""
+    await page.locator(".jp-DirListing-item", has_text=notebook).dblclick()
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", has_text=notebook)
+    await tab.wait_for(timeout=KERNEL_READY_SECONDS * 1000)
+    # Opened before JupyterLab has listed the kernels, a notebook asks which one to start:
+    # the attendee keeps the one offered.
+    select = page.get_by_role("button", name="Select", exact=True)
+    deadline = time.monotonic() + KERNEL_READY_SECONDS
+    while await kernel_state(page, notebook) != "idle":
+        if time.monotonic() > deadline:
+            pytest.fail(f"The kernel of {notebook} was not ready within {KERNEL_READY_SECONDS} s")
+        if await select.count():
+            await select.click()
+        await page.wait_for_timeout(250)
+    return page.locator(f"[id='{await tab.get_attribute('data-id')}']")
+
+
+async def kernel_state(page: Page, notebook: str) -> str | None:
+    """The notebook's kernel state, from the attendee's Jupyter server (their cookie)."""
+    response = await page.request.get(page.url.split("/lab")[0] + "/api/sessions")
+    sessions = await response.json() if response.ok else []
+    return next((session["kernel"]["execution_state"] for session in sessions
+                 if session["path"] == notebook and session.get("kernel")), None)
+
+
+async def run_first_order(page: Page, name: str) -> str:
+    """Run All of 01_first_order.ipynb from the Run menu; returns the id of the order's
+    workflow, as the notebook printed it."""
+    async with step(page, f"room-{name}-01-first-order"):
+        panel = await open_notebook(page, "01_first_order.ipynb")
+        await run_all_from_menu(page)
+        success = panel.locator(".jp-OutputArea-output",
+                                has_text="Order processed successfully").first
+        await wait_during_run_all(panel, success, RUN_ALL_SECONDS)
+        await wait_until_run_all_succeeds(panel, RUN_ALL_SECONDS)
+        outputs = "\n".join(await panel.locator(".jp-OutputArea-output").all_text_contents())
+    return WORKFLOW_ID.search(outputs).group()
+
+
+async def web_ui_lists(page: Page, name: str, workflow_id: str, other_id: str) -> None:
+    """Open the launcher's "Temporal Web UI" tile: the attendee's order is listed, the other
+    attendee's is not."""
+    async with step(page, f"room-{name}-web-ui"):
+        await page.goto(page.url.split("/lab")[0] + "/lab?reset")  # a fresh launcher
+        await page.locator(".jp-LauncherCard", has_text="Temporal Web UI").click()
+        ui = page.frame_locator("iframe[src*='temporal']")
+        await ui.get_by_text(workflow_id).first.wait_for(timeout=UI_SECONDS * 1000)
+        assert await ui.get_by_text(other_id).count() == 0
+
+
+async def refused(page: Page, url: str) -> bool:
+    """True when the page's user may not open `url`: a 403, or a redirect elsewhere."""
+    response = await page.request.get(url)
+    return response.status == 403 or not response.url.startswith(url)
+
+
+def running_room_processes(room: Room, attendees: list[str]) -> dict[int, bytes]:
+    """The command line of every process of the hub's tree and of the attendees."""
+    uids = {pwd.getpwnam(system_user(name)).pw_uid for name in attendees}
+    pids = {room.hub_pid(), *processes.descendants(room.hub_pid()), *processes.of_users(uids)}
+    return {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            for pid in pids if processes.alive(pid)}
+
+
+async def test_two_attendees_each_see_their_own_orders_and_nothing_of_the_other() -> None:
+    suffix = secrets.token_hex(2)
+    ada, bob = f"ada-{suffix}", f"bob-{suffix}"
+    with running_room() as room:
+        async with chromium() as browser:
+            pages = {ada: await new_attendee_page(browser), bob: await new_attendee_page(browser)}
+
+            await submit_login(pages[ada], room, ada, "not-the-password")
+            await pages[ada].get_by_text("Invalid username or password").wait_for()
+
+            seconds = await asyncio.gather(*(log_in(pages[name], room, name) for name in pages))
+            print(f"Login to a running JupyterLab (first login, user created): "
+                  f"{seconds[0]:.1f} s and {seconds[1]:.1f} s")
+            orders = dict(zip(pages, await asyncio.gather(
+                *(run_first_order(page, name) for name, page in pages.items()))))
+            await asyncio.gather(web_ui_lists(pages[ada], ada, orders[ada], orders[bob]),
+                                 web_ui_lists(pages[bob], bob, orders[bob], orders[ada]))
+
+            for path in ("lab", "temporal/", "api/contents/01_first_order.ipynb"):
+                assert await refused(pages[ada], f"{room.url}user/{bob}/{path}"), path
+        bobs_notebook = Path(pwd.getpwnam(system_user(bob)).pw_dir) / "notebooks"
+        peek = subprocess.run(["runuser", "-u", system_user(ada), "--", "ls", str(bobs_notebook)],
+                              capture_output=True, text=True)
+        assert peek.returncode != 0 and "Permission denied" in peek.stderr
+
+        running = running_room_processes(room, [ada, bob])
+        for kind in (b"jupyterhub ", b"configurable-http-proxy", b"jupyterhub-singleuser",
+                     b"ipykernel", b"temporal server start-dev"):
+            assert any(kind in command for command in running.values()), (kind, running)
+        make("room-stop", room, STOP_SECONDS)
+        left = {pid: command for pid, command in running.items() if processes.alive(pid)}
+        assert not left
+        log = room.hub_log.read_text()
+        assert room.password not in log and room.instructor_password not in log
+
+
+async def holds(address: str, namespace: str, workflow_id: str) -> bool:
+    """True when `namespace` on the server at `address` has a workflow `workflow_id`."""
+    client = await Client.connect(address, namespace=namespace)
+    try:
+        await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
+
+
+async def test_a_room_on_a_shared_server_gives_each_attendee_a_namespace(
+        dev_server: RunningServer) -> None:
+    """The session's dev server stands in for a cluster: the room's attendees start none."""
+    suffix = secrets.token_hex(2)
+    cyd, dan = f"cyd-{suffix}", f"dan-{suffix}"
+    address = dev_server.address
+    with running_room(TEMPORAL_ADDRESS=address) as room:
+        async with chromium() as browser:
+            pages = {cyd: await new_attendee_page(browser), dan: await new_attendee_page(browser)}
+            await asyncio.gather(*(log_in(pages[name], room, name) for name in pages))
+            orders = dict(zip(pages, await asyncio.gather(
+                *(run_first_order(page, name) for name, page in pages.items()))))
+        for name, other in ((cyd, dan), (dan, cyd)):
+            assert await holds(address, namespace_of(name), orders[name])
+            assert not await holds(address, namespace_of(name), orders[other])
+        for order in orders.values():
+            assert not await holds(address, "default", order)
