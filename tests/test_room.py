@@ -47,6 +47,7 @@ from .test_browser import (CHROMIUM, CHROMIUM_FLAGS, KERNEL_READY_SECONDS, RUN_A
 MAKE_ROOM_SECONDS = 600
 STOP_SECONDS = 90
 LOGIN_SECONDS = 120
+INSTRUCTOR = "instructor"
 WORKFLOW_ID = re.compile(r"order-workflow-[A-Z0-9-]+")
 
 pytestmark = [
@@ -136,8 +137,11 @@ async def new_attendee_page(browser: Browser) -> Page:
     return await context.new_page()
 
 
-async def submit_login(page: Page, room: Room, name: str, password: str) -> None:
-    await page.goto(f"{room.url}hub/login")
+async def submit_login(page: Page, room: Room, name: str, password: str,
+                       then: str = "") -> None:
+    """Fill in and send the hub's login form; `then`: the hub page to go to afterwards (by
+    default, the user's own JupyterLab, started if need be)."""
+    await page.goto(f"{room.url}hub/login" + (f"?next=/hub/{then}" if then else ""))
     await page.locator("#username_input").fill(name)
     await page.locator("#password_input").fill(password)
     await page.locator("#login_submit").click()
@@ -209,6 +213,41 @@ async def refused(page: Page, url: str) -> bool:
     return response.status == 403 or not response.url.startswith(url)
 
 
+async def instructor_opens(browser: Browser, room: Room, name: str) -> None:
+    """The instructor logs in to the admin page, sees the attendee there, and opens their
+    JupyterLab (after JupyterHub's "authorize access" question, asked whenever one opens
+    another user's server)."""
+    page = await new_attendee_page(browser)
+    await submit_login(page, room, INSTRUCTOR, room.instructor_password, then="admin")
+    await page.get_by_text(name).first.wait_for()
+    await page.goto(f"{room.url}user/{name}/lab")
+    authorize = page.get_by_role("button", name="Authorize")
+    await authorize.or_(page.locator(".jp-LauncherCard").first).first.wait_for(
+        timeout=LOGIN_SECONDS * 1000)
+    if await authorize.count():
+        await authorize.click()
+    await page.wait_for_url(re.compile(rf"/user/{name}/lab"))
+    await page.locator(".jp-DirListing-item", has_text="01_first_order.ipynb").wait_for()
+
+
+def connects_as(system_name: str, port: int) -> bool:
+    """True when the system user `system_name` can open a TCP connection to 127.0.0.1:`port`."""
+    probe = f"exec 3<>/dev/tcp/127.0.0.1/{port}"
+    return subprocess.run(["runuser", "-u", system_name, "--", "bash", "-c", probe],
+                          capture_output=True, timeout=10).returncode == 0
+
+
+def dev_server_port(name: str) -> int:
+    """The gRPC port of the attendee's dev server, from their Jupyter server's environment."""
+    uid = pwd.getpwnam(system_user(name)).pw_uid
+    for pid in processes.of_users({uid}):
+        if b"jupyterhub-singleuser" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            address = next(v for v in environment if v.startswith(b"TEMPORAL_ADDRESS="))
+            return int(address.rsplit(b":", 1)[1])
+    raise AssertionError(f"no Jupyter server of {name}")
+
+
 def running_room_processes(room: Room, attendees: list[str]) -> dict[int, bytes]:
     """The command line of every process of the hub's tree and of the attendees."""
     uids = {pwd.getpwnam(system_user(name)).pw_uid for name in attendees}
@@ -237,10 +276,14 @@ async def test_two_attendees_each_see_their_own_orders_and_nothing_of_the_other(
 
             for path in ("lab", "temporal/", "api/contents/01_first_order.ipynb"):
                 assert await refused(pages[ada], f"{room.url}user/{bob}/{path}"), path
+            await instructor_opens(browser, room, ada)
         bobs_notebook = Path(pwd.getpwnam(system_user(bob)).pw_dir) / "notebooks"
         peek = subprocess.run(["runuser", "-u", system_user(ada), "--", "ls", str(bobs_notebook)],
                               capture_output=True, text=True)
         assert peek.returncode != 0 and "Permission denied" in peek.stderr
+        if shutil.which("iptables"):  # the room closes a dev server's ports to other users
+            assert connects_as(system_user(bob), dev_server_port(bob))
+            assert not connects_as(system_user(ada), dev_server_port(bob))
 
         running = running_room_processes(room, [ada, bob])
         for kind in (b"jupyterhub ", b"configurable-http-proxy", b"jupyterhub-singleuser",

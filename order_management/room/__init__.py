@@ -12,6 +12,7 @@ Modules, one concept each:
 - environment: the shared read-only environment and configurable-http-proxy
 - attendees: system users, their homes and their Temporal port blocks
 - processes: finding and ending what a room left running
+- firewall: an attendee's dev server ports closed to the others (iptables)
 - namespaces: an attendee's own namespace on a shared Temporal server
 - spawner: JupyterHub's spawner for an attendee (user creation, environment, sweep)
 - jupyterhub_config: the hub's configuration file

@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from order_management.room import processes
+from order_management.room import firewall, processes
 from order_management.room.attendees import remove_attendees, roster_uids
 from order_management.room.settings import (NAME_PATTERN, RoomSettings, SettingsError,
                                             room_settings)
@@ -138,6 +138,7 @@ def stop(settings: RoomSettings) -> None:
     leftovers = [pid for pid in started if processes.alive(pid)]
     leftovers += processes.of_users(roster_uids(settings))
     processes.end(leftovers)
+    firewall.open_all(settings)
     print("The room is stopped." + (f" Ended {len(leftovers)} processes left behind."
                                     if leftovers else ""))
 
@@ -168,5 +169,5 @@ def main(arguments: list[str]) -> None:
         sys.exit(f"usage: python -m order_management.room {'|'.join(COMMANDS)}")
     try:
         COMMANDS[command](room_settings())
-    except (RoomError, SettingsError) as err:
+    except (RoomError, SettingsError, firewall.FirewallError) as err:
         sys.exit(str(err))

@@ -10,6 +10,9 @@ environment. It tells her Jupyter server where her Temporal is:
 - a room pointed at a shared server (TEMPORAL_ADDRESS set for `make room`): the room's
   connection settings and `TEMPORAL_NAMESPACE=workshop-alice`, created here if missing.
 
+Her dev server's ports are closed to the other attendees where iptables is installed (see
+firewall).
+
 When her server stops, every process she still runs is ended: kernels, workers and dev
 servers outlive a single-user server otherwise.
 """
@@ -22,10 +25,11 @@ import pwd
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 
-from order_management.room import processes
+from order_management.room import firewall, processes
 from order_management.room.attendees import ensure_attendee
 from order_management.room.namespaces import ensure_namespace
-from order_management.room.settings import namespace_of, room_settings, system_user
+from order_management.room.settings import (RoomSettings, namespace_of, room_settings,
+                                            system_user)
 
 
 def shared_server_settings() -> dict[str, str]:
@@ -45,8 +49,23 @@ class AttendeeSpawner(LocalProcessSpawner):
         self.attendee = await asyncio.to_thread(ensure_attendee, room, self.user.name)
         if shared_server_settings():
             await ensure_namespace(namespace_of(self.user.name))
+        else:
+            await self._close_ports(room)
         self.notebook_dir = str(self.attendee.notebooks)
         return await super().start()
+
+    async def _close_ports(self, room: RoomSettings) -> None:
+        # A room without the rule still works: the README names the risk.
+        if not firewall.available():
+            reason = "no iptables here"
+        else:
+            try:
+                await asyncio.to_thread(firewall.close_ports, room, self.attendee)
+                return
+            except firewall.FirewallError as err:
+                reason = str(err)
+        self.log.warning("%s: every user of this machine can reach the Temporal dev server of "
+                         "%s", reason, self.user.name)
 
     def make_preexec_fn(self, name: str):
         return set_user_setuid(system_user(name))
