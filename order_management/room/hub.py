@@ -55,8 +55,9 @@ def hub_pid(settings: RoomSettings) -> int | None:
 
 def start(settings: RoomSettings) -> None:
     if not re.match(NAME_PATTERN, settings.instructor):
-        raise RoomError(f"ROOM_INSTRUCTOR={settings.instructor!r}: a name of lower-case "
-                        "letters, digits, - and _, starting with a letter, please")
+        raise RoomError(f"ROOM_INSTRUCTOR={settings.instructor!r}: up to 20 lower-case "
+                        "letters, digits and hyphens, from a letter to a letter or digit, "
+                        "please")
     if hub_pid(settings):
         print(f"The room is already open at {settings.url}")
         return
@@ -110,7 +111,7 @@ def _ask(prompt: str) -> str:
 
 def _wait_until_answering(settings: RoomSettings, hub: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + START_SECONDS
-    while not _answers(f"http://127.0.0.1:{settings.port}/hub/api"):
+    while not _answers(f"{settings.url}hub/api"):
         if hub.poll() is not None or time.monotonic() > deadline:
             stop(settings)
             tail = log.read_text(errors="replace").strip().splitlines()[-5:]

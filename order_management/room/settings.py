@@ -7,12 +7,14 @@ room's environment exists.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-# An attendee's system user is `jupyter-<name>`: 8 + 20 characters stays under Linux's 32,
-# and the name goes into paths, URLs and a Temporal namespace, so it is kept plain.
-NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,19}\Z"
+# An attendee's system user is `jupyter-<name>`: 8 + 20 characters stays under Linux's 32.
+# The name also goes into paths, URLs and a Temporal namespace, whose names (on Temporal
+# Cloud) are lower-case letters, digits and hyphens, ending with a letter or digit.
+NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?\Z"
 SYSTEM_USER_PREFIX = "jupyter-"
 NAMESPACE_PREFIX = "workshop-"
 DEFAULT_ROOM_DIR = Path("/opt/order-management-room")
@@ -37,6 +39,8 @@ class RoomSettings:
     idle_minutes: int
     port_base: int
     """An attendee's dev server listens on port_base + (their uid's offset): see attendees."""
+    namespace_suffix: str
+    """Temporal Cloud's namespace ids end in the account's suffix (`.a1b2c`)."""
 
     @property
     def notebooks(self) -> Path:
@@ -56,9 +60,14 @@ class RoomSettings:
     def proxy_api_port(self) -> int:
         return self.port + 2
 
+    def namespace(self, name: str) -> str:
+        """The attendee's namespace on the room's shared Temporal server."""
+        return namespace_of(name) + self.namespace_suffix
+
     @property
     def url(self) -> str:
-        host = "localhost" if self.ip in ("", "0.0.0.0", "127.0.0.1") else self.ip
+        # On every interface: the address attendees use is this machine's name.
+        host = socket.gethostname() if self.ip in ("", "0.0.0.0") else self.ip
         return f"http://{host}:{self.port}/"
 
 
@@ -72,6 +81,7 @@ def room_settings() -> RoomSettings:
         instructor=env.get("ROOM_INSTRUCTOR") or "instructor",
         idle_minutes=_whole_number("ROOM_IDLE_MINUTES", 60),
         port_base=_whole_number("ROOM_PORT_BASE", 13000),
+        namespace_suffix=env.get("ROOM_NAMESPACE_SUFFIX", ""),
     )
 
 
@@ -88,6 +98,5 @@ def system_user(name: str) -> str:
 
 
 def namespace_of(name: str) -> str:
-    """The attendee's Temporal namespace on a shared server (never `default`, whatever the
-    name)."""
+    """The name of the attendee's Temporal namespace (never `default`, whatever theirs)."""
     return NAMESPACE_PREFIX + name

@@ -28,8 +28,7 @@ from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from order_management.room import firewall, processes
 from order_management.room.attendees import ensure_attendee
 from order_management.room.namespaces import ensure_namespace
-from order_management.room.settings import (RoomSettings, namespace_of, room_settings,
-                                            system_user)
+from order_management.room.settings import RoomSettings, room_settings, system_user
 
 
 def shared_server_settings() -> dict[str, str]:
@@ -48,7 +47,7 @@ class AttendeeSpawner(LocalProcessSpawner):
         # useradd and the notebooks' copy take a moment: not on the hub's event loop.
         self.attendee = await asyncio.to_thread(ensure_attendee, room, self.user.name)
         if shared_server_settings():
-            await ensure_namespace(namespace_of(self.user.name))
+            await ensure_namespace(room.namespace(self.user.name))
         else:
             await self._close_ports(room)
         self.notebook_dir = str(self.attendee.notebooks)
@@ -83,7 +82,7 @@ class AttendeeSpawner(LocalProcessSpawner):
         env["ORDER_STATE_DIR"] = str(self.attendee.state_dir)
         shared = shared_server_settings()
         if shared:
-            env.update(shared, TEMPORAL_NAMESPACE=namespace_of(self.user.name))
+            env.update(shared, TEMPORAL_NAMESPACE=room.namespace(self.user.name))
         else:
             env["TEMPORAL_ADDRESS"] = f"localhost:{self.attendee.temporal_port}"
         return env
