@@ -7,8 +7,10 @@ whatever happens.
 
 - Two attendees each run `01_first_order.ipynb` from the Run menu, open the "Temporal Web UI"
   tile and see their own order there, not the other's. One is refused the other's JupyterLab,
-  Web UI and files; a wrong password is refused. After `make room-stop` none of the hub, the
-  proxy, the Jupyter servers, the kernels or the dev servers is left.
+  Web UI, files and (with iptables) dev server; a wrong password is refused; the instructor
+  opens an attendee's JupyterLab. An attendee who stops their server from the hub's page
+  leaves nothing running. After `make room-stop` none of the hub, the proxy, the Jupyter
+  servers, the kernels or the dev servers is left.
 - A room pointed at a shared server (the session's dev server stands in for a cluster) gives
   each attendee a namespace of their own, and their orders land there.
 """
@@ -52,6 +54,7 @@ WORKFLOW_ID = re.compile(r"order-workflow-[A-Z0-9-]+")
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.timeout(MAKE_ROOM_SECONDS + 300),
     pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
                        reason="a room needs Linux and root (system users)"),
     pytest.mark.skipif(CHROMIUM is None, reason="no `chromium` on PATH (.ci/run installs it)"),
@@ -248,12 +251,40 @@ def dev_server_port(name: str) -> int:
     raise AssertionError(f"no Jupyter server of {name}")
 
 
+def left_running_by(name: str) -> int:
+    """A process the attendee started and left running (as a worker started from a terminal
+    would be); its pid."""
+    started = subprocess.run(["runuser", "-u", system_user(name), "--", "bash", "-c",
+                              "sleep 600 >/dev/null 2>&1 & echo $!"],
+                             capture_output=True, text=True, check=True)
+    return int(started.stdout)
+
+
+async def stop_my_server(page: Page, room: Room) -> None:
+    """The attendee stops their server from the hub's home page, and waits until it has."""
+    await page.goto(f"{room.url}hub/home")
+    await page.get_by_role("button", name="Stop My Server").click()
+    await page.get_by_role("button", name="Start My Server").wait_for(timeout=STOP_SECONDS * 1000)
+
+
 def running_room_processes(room: Room, attendees: list[str]) -> dict[int, bytes]:
     """The command line of every process of the hub's tree and of the attendees."""
     uids = {pwd.getpwnam(system_user(name)).pw_uid for name in attendees}
     pids = {room.hub_pid(), *processes.descendants(room.hub_pid()), *processes.of_users(uids)}
     return {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
             for pid in pids if processes.alive(pid)}
+
+
+def assert_private(owner: str, other: str) -> None:
+    """`other` can neither list `owner`'s notebooks nor, where iptables is installed, connect
+    to `owner`'s dev server, which `owner` can."""
+    notebooks = Path(pwd.getpwnam(system_user(owner)).pw_dir) / "notebooks"
+    peek = subprocess.run(["runuser", "-u", system_user(other), "--", "ls", str(notebooks)],
+                          capture_output=True, text=True)
+    assert peek.returncode != 0 and "Permission denied" in peek.stderr
+    if shutil.which("iptables"):  # the room closes a dev server's ports to other users
+        assert connects_as(system_user(owner), dev_server_port(owner))
+        assert not connects_as(system_user(other), dev_server_port(owner))
 
 
 async def test_two_attendees_each_see_their_own_orders_and_nothing_of_the_other() -> None:
@@ -276,22 +307,19 @@ async def test_two_attendees_each_see_their_own_orders_and_nothing_of_the_other(
 
             for path in ("lab", "temporal/", "api/contents/01_first_order.ipynb"):
                 assert await refused(pages[ada], f"{room.url}user/{bob}/{path}"), path
+            assert_private(bob, ada)
             await instructor_opens(browser, room, ada)
-        bobs_notebook = Path(pwd.getpwnam(system_user(bob)).pw_dir) / "notebooks"
-        peek = subprocess.run(["runuser", "-u", system_user(ada), "--", "ls", str(bobs_notebook)],
-                              capture_output=True, text=True)
-        assert peek.returncode != 0 and "Permission denied" in peek.stderr
-        if shutil.which("iptables"):  # the room closes a dev server's ports to other users
-            assert connects_as(system_user(bob), dev_server_port(bob))
-            assert not connects_as(system_user(ada), dev_server_port(bob))
 
-        running = running_room_processes(room, [ada, bob])
-        for kind in (b"jupyterhub ", b"configurable-http-proxy", b"jupyterhub-singleuser",
-                     b"ipykernel", b"temporal server start-dev"):
-            assert any(kind in command for command in running.values()), (kind, running)
+            running = running_room_processes(room, [ada, bob])
+            for kind in (b"jupyterhub ", b"configurable-http-proxy", b"jupyterhub-singleuser",
+                         b"ipykernel", b"temporal server start-dev"):
+                assert any(kind in command for command in running.values()), (kind, running)
+            leftover = left_running_by(bob)
+            await stop_my_server(pages[bob], room)
+            assert not processes.alive(leftover)
+
         make("room-stop", room, STOP_SECONDS)
-        left = {pid: command for pid, command in running.items() if processes.alive(pid)}
-        assert not left
+        assert not {pid: command for pid, command in running.items() if processes.alive(pid)}
         log = room.hub_log.read_text()
         assert room.password not in log and room.instructor_password not in log
 

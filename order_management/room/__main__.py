@@ -1,4 +1,4 @@
-"""`python -m order_management.room start|stop|status|remove` (see hub)."""
+"""The room's commands, run inside its environment (see environment and hub)."""
 
 import sys
 

@@ -1,6 +1,7 @@
-"""Starting and stopping the room's hub: `python -m order_management.room start|stop|status|remove`.
+"""Starting and stopping the room's hub: start, stop, status, remove.
 
-`make room` runs `start` inside the room's environment (see environment): it asks for the
+`python3 -m order_management.room.environment <command>` runs these inside the room's
+environment (`make room` is `start`, `make room-stop` is `stop`). `start` asks for the
 passwords unless ROOM_PASSWORD and ROOM_INSTRUCTOR_PASSWORD are set, starts JupyterHub in the
 background with its log in `ROOM_DIR/hub/hub.log`, and returns once the hub answers.
 `stop` ends the hub (which stops the attendees' servers and the proxy), then sweeps whatever
@@ -146,10 +147,10 @@ def stop(settings: RoomSettings) -> None:
 
 def status(settings: RoomSettings) -> None:
     pid = hub_pid(settings)
-    attendees = len(roster_uids(settings))
-    running = len(processes.of_users(roster_uids(settings)))
+    uids = roster_uids(settings)
     state = f"open at {settings.url} (hub pid {pid})" if pid else "stopped"
-    print(f"The room is {state}; {attendees} attendees, {running} processes of theirs.")
+    print(f"The room is {state}; {len(uids)} attendees, "
+          f"{len(processes.of_users(uids))} processes of theirs.")
 
 
 def remove(settings: RoomSettings) -> None:
@@ -167,7 +168,8 @@ COMMANDS = {"start": start, "stop": stop, "status": status, "remove": remove}
 def main(arguments: list[str]) -> None:
     command = arguments[0] if arguments else "start"
     if command not in COMMANDS:
-        sys.exit(f"usage: python -m order_management.room {'|'.join(COMMANDS)}")
+        sys.exit("usage: python3 -m order_management.room.environment "
+                 + "|".join(COMMANDS))
     try:
         COMMANDS[command](room_settings())
     except (RoomError, SettingsError, firewall.FirewallError) as err:
