@@ -7,10 +7,10 @@ whatever happens.
 
 - Two attendees each run `01_first_order.ipynb` from the Run menu, open the "Temporal Web UI"
   tile and see their own order there, not the other's. One is refused the other's JupyterLab,
-  Web UI, files and (with iptables) dev server; a wrong password is refused; the instructor
-  opens an attendee's JupyterLab. An attendee who stops their server from the hub's page
-  leaves nothing running. After `make room-stop` none of the hub, the proxy, the Jupyter
-  servers, the kernels or the dev servers is left.
+  Web UI, files and (with iptables) dev server; a wrong password or an unsafe name is
+  refused; the instructor opens an attendee's JupyterLab. An attendee who stops their server
+  from the hub's page leaves nothing running. After `make room-stop` none of the hub, the
+  proxy, the Jupyter servers, the kernels or the dev servers is left.
 - A room pointed at a shared server (the session's dev server stands in for a cluster) gives
   each attendee a namespace of their own, and their orders land there.
 """
@@ -294,8 +294,9 @@ async def test_two_attendees_each_see_their_own_orders_and_nothing_of_the_other(
         async with chromium() as browser:
             pages = {ada: await new_attendee_page(browser), bob: await new_attendee_page(browser)}
 
-            await submit_login(pages[ada], room, ada, "not-the-password")
-            await pages[ada].get_by_text("Invalid username or password").wait_for()
+            for name, password in ((ada, "not-the-password"), ("../" + ada, room.password)):
+                await submit_login(pages[ada], room, name, password)
+                await pages[ada].get_by_text("Invalid username or password").wait_for()
 
             seconds = await asyncio.gather(*(log_in(pages[name], room, name) for name in pages))
             print(f"Login to a running JupyterLab (first login, user created): "
