@@ -2,30 +2,55 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+
+# uv installs the exact versions in uv.lock. It comes from PyPI into the venv itself, so
+# nothing is installed by hand; the stamp names its version, so a new pin reinstalls it.
+UV_VERSION := 0.13.8
+UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
+# --locked: refuse a uv.lock out of step with pyproject.toml (run `make lock`);
+# --inexact: keep what the lock does not list (uv itself, the test tools after `make test`).
+SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact
 # Rebuilt when the dependencies change; otherwise `make setup` is a no-op.
-STAMP := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.installed-lab
+TEST_STAMP := $(VENV)/.installed-test
 
 # Jupyter refuses to run as root (containers, CI) unless told it may; token auth stays on.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test server stop status reset bench clean
+.PHONY: setup setup-test lab test server stop status reset bench lock clean
 
-setup: $(STAMP)
+# What the workshop runs on: no test tools (tests/test_install.py checks it).
+setup: $(LAB_STAMP)
 
-$(STAMP): pyproject.toml
+# The same, plus pytest, Playwright, hypothesis and the rest of the `test` extra.
+setup-test: $(TEST_STAMP)
+
+$(UV_STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + ")")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
-	@touch $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@touch $@
 
-lab: setup server
+$(LAB_STAMP): pyproject.toml uv.lock $(wildcard jupyter-config/*/*.json) | $(UV_STAMP)
+	$(SYNC)
+	@touch $@
+
+$(TEST_STAMP): pyproject.toml uv.lock $(wildcard jupyter-config/*/*.json) | $(UV_STAMP)
+	$(SYNC) --extra test
+	@touch $@
+
+# The Jupyter server starts the Temporal dev server itself, and stops it on exit
+# (order_management/hosting/jupyter.py); its Web UI is the launcher's "Temporal Web UI" tile.
+lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
 
-test: setup
+test: setup-test
 	$(BIN)/python -m pytest
 
+# The Web UI under /temporal, the path `make lab`'s proxy forwards, so `make lab` reuses this
+# server; http://localhost:8233 still opens it.
 server: setup
-	@$(BIN)/python -m order_management.devserver start
+	@$(BIN)/python -m order_management.devserver start --ui-public-path /temporal
 
 stop:
 	@test -x $(BIN)/python && $(BIN)/python -m order_management.devserver stop || true
@@ -37,8 +62,13 @@ status: setup
 reset: stop
 	rm -rf .temporal
 
-bench: setup
+bench: setup-test
 	$(BIN)/python -m bench
+
+# Newest versions that pyproject.toml allows, for every platform; commit uv.lock after
+# `make test` passes.
+lock: $(UV_STAMP)
+	$(BIN)/uv lock --upgrade
 
 clean: stop
 	rm -rf $(VENV) .temporal .pytest_cache
@@ -48,8 +78,9 @@ clean: stop
 ROOM_PYTHON ?= /usr/bin/python3
 .PHONY: room room-stop
 
-room:
-	@$(ROOM_PYTHON) -m order_management.room.environment start
+# uv (the Makefile's pinned one) installs the room's environment from uv.lock.
+room: $(UV_STAMP)
+	@ROOM_UV=$(abspath $(BIN)/uv) $(ROOM_PYTHON) -m order_management.hosting.room.environment start
 
 room-stop:
-	@$(ROOM_PYTHON) -m order_management.room.environment stop
+	@$(ROOM_PYTHON) -m order_management.hosting.room.environment stop

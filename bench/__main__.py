@@ -51,7 +51,7 @@ WARMUP_RUNS = 5
 def dev_server(engine_defaults: bool = False) -> Iterator[str]:
     """A dev server of the benchmark's own; TEMPORAL_ADDRESS points at it while it runs."""
     port = free_port()
-    devserver.start(port, engine_defaults=engine_defaults)
+    devserver.start(port, engine_defaults=engine_defaults, die_with_parent=True)
     os.environ["TEMPORAL_ADDRESS"] = f"localhost:{port}"
     try:
         yield f"localhost:{port}"

@@ -10,6 +10,8 @@ Modules, one concept each:
 - notifications, sub_orders, search_attributes, batch: beyond the basics (a notification
   activity, child workflows, typed search attributes, a scheduled ledger report)
 - worker_process, outages: a worker in its own process, and outages on purpose (notebook 05)
+- notebook/: what a workshop cell needs besides the SDK (the kernel's worker, one-line errors,
+  the code on screen, links, parameters, exercises, widgets, the CLI from a cell, preflight)
 """
 
 __version__ = "0.1.0"

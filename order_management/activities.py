@@ -65,7 +65,8 @@ def _answer_lost(order: Order, step: str) -> None:
             f"{step} service timed out after doing its work (attempt {attempt} of "
             f"{order.transient_failures} that fail); Temporal will retry",
             type="ServiceTimeout",
-            # Benign: an expected failure the worker logs quietly, not with a traceback.
+            # Benign: an expected failure. The worker logs it at DEBUG (still with its
+            # traceback) instead of WARNING, so a default log level shows nothing.
             category=ApplicationErrorCategory.BENIGN,
         )
 

@@ -5,6 +5,11 @@ The Temporal connection comes from Temporal's standard client environment config
 `TEMPORAL_TLS_*`, `TEMPORAL_PROFILE` and the TOML profile file. With none of them set, it is
 the local dev server at localhost:7233, namespace "default". The same code therefore runs
 unchanged against a self-hosted cluster or Temporal Cloud.
+
+Web UI links go to `TEMPORAL_UI_URL` when it is set. Under Jupyter it is a path on the Jupyter
+server, such as `/temporal` or `/user/alice/temporal` (order_management/hosting/ sets it), so a
+link opens the proxied UI from whatever address the browser reached Jupyter at. Elsewhere it is
+the dev server's own UI, http://localhost:8233.
 """
 
 from __future__ import annotations
@@ -51,8 +56,10 @@ class TemporalSettings:
 
     @property
     def is_local(self) -> bool:
-        """True when the address is this machine, so a dev server may be started for it."""
-        return self.host in LOCAL_HOSTS and "api_key" not in self.connect_options
+        """True when the address is this machine and no credentials are set, so a dev server
+        (plain gRPC, no auth) may be started for it."""
+        secured = "api_key" in self.connect_options or self.connect_options.get("tls")
+        return self.host in LOCAL_HOSTS and not secured
 
     @property
     def ui_url(self) -> str:
@@ -66,6 +73,13 @@ class TemporalSettings:
     def workflow_url(self, workflow_id: str) -> str:
         """The Web UI page of one workflow."""
         return f"{self.ui_url}/namespaces/{quote(self.namespace)}/workflows/{quote(workflow_id)}"
+
+
+def ui_public_path() -> str | None:
+    """The path a local dev server serves its Web UI under: TEMPORAL_UI_URL when that is a path
+    (Jupyter's proxy forwards it there, whole), otherwise None, the UI's root."""
+    url = os.environ.get("TEMPORAL_UI_URL", "")
+    return url.rstrip("/") if url.startswith("/") else None
 
 
 def temporal_settings() -> TemporalSettings:

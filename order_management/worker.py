@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import signal
 import sys
@@ -20,7 +21,9 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
+from temporalio.converter import DefaultPayloadConverter
 from temporalio.worker import Worker
 
 from order_management import activities as order_activities
@@ -28,6 +31,7 @@ from order_management import config
 from order_management.batch import LedgerReportWorkflow, summarize_ledger
 from order_management.connection import ServerUnavailable, connect, exit_process
 from order_management.notifications import send_notification
+from order_management.shared import Order, order_from_json
 from order_management.sub_orders import SplitOrderWorkflow
 from order_management.workflow import OrderWorkflow
 
@@ -42,6 +46,38 @@ last, before any worker may take it. A workshop kernel often dies without saying
 (Restart kernel): with the SDK's 10 s, queries to its orders from other kernels time out."""
 
 
+class OrderInputConverter(DefaultPayloadConverter):
+    """The SDK's payload converter, except that an order is read by `order_from_json`.
+
+    An order can come from any client (the temporal CLI, the Web UI, another SDK) as any
+    JSON. The SDK's own reading raises on JSON that is no order, and a workflow whose input
+    cannot be read fails its *workflow task*, again and again: the order stays Running for
+    good. Read this way, such input becomes an `UnreadableOrder`, which the workflow's first
+    line refuses: the workflow fails at once, and its queries still answer."""
+
+    def from_payloads(self, payloads: Sequence[Payload],
+                      type_hints: list[type] | None = None) -> list[Any]:
+        hints = list(type_hints or [])
+        return [self._read(payload, hints[index] if index < len(hints) else None)
+                for index, payload in enumerate(payloads)]
+
+    def _read(self, payload: Payload, hint: type | None) -> Any:
+        if hint is not Order:
+            return super().from_payloads([payload], [hint] if hint else None)[0]
+        try:
+            value = super().from_payloads([payload])[0]  # plain JSON values, no type
+        except Exception as err:  # an encoding no JSON client uses, or bytes that are no JSON
+            value = f"<unreadable input: {err}>"
+        return order_from_json(value)
+
+
+def with_order_input(client: Client) -> Client:
+    """`client`, reading orders with `OrderInputConverter` (same connection, same options)."""
+    converter = dataclasses.replace(client.data_converter,
+                                    payload_converter_class=OrderInputConverter)
+    return Client(**{**client.config(), "data_converter": converter})
+
+
 def build_worker(client: Client, task_queue: str | None = None, *,
                  workflows: Sequence[type] = (OrderWorkflow, SplitOrderWorkflow,
                                               LedgerReportWorkflow),
@@ -51,9 +87,10 @@ def build_worker(client: Client, task_queue: str | None = None, *,
     report) and their activities (not started yet).
 
     The benchmark passes its no-op workflow instead, to measure the engine's floor with the
-    same worker options."""
+    same worker options. Orders are read with `OrderInputConverter`, whatever the client's
+    own converter does with the rest."""
     return Worker(
-        client,
+        with_order_input(client),
         task_queue=task_queue or config.task_queue(),
         workflows=list(workflows),
         activities=list(activities),

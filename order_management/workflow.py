@@ -10,6 +10,11 @@
 
 Queries (`get_status`, `requires_approval`, `get_progress`) read its state at any time.
 
+Any client can start it or send it messages, not only this package's typed calls: the
+temporal CLI, the Web UI, another language. Input that is no order fails the workflow at
+once, and a message that is no decision is ignored and listed by `get_progress`; neither
+leaves the order stuck.
+
 Everything here is replayed from history when a worker recovers an order, so it must be
 deterministic: no clocks, randomness or I/O; those belong in activities.
 """
@@ -17,6 +22,7 @@ deterministic: no clocks, randomness or I/O; those belong in activities.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Callable
@@ -35,12 +41,14 @@ with workflow.unsafe.imports_passed_through():
         reserve_inventory,
     )
     from order_management.shared import (
+        NO_ORDER,
         InvalidOrder,
         Order,
         OrderProgress,
         OrderResult,
         OrderStatus,
         StepRecord,
+        json_preview,
         validate_order,
     )
 
@@ -76,14 +84,28 @@ STEPS = (
 )
 
 
-def refuse_if_invalid(order: Order) -> None:
-    """Fail the workflow (not just its task) when the order is invalid, before any activity.
+NOTHING_SENT: Any = object()
+"""The value a signal or update handler gets when the client sent none (the CLI without
+--input)."""
 
-    Non-retryable: a workflow task that raised would be retried forever, and never pass."""
+
+def refuse_if_invalid(order: Order) -> None:
+    """Fail the workflow when the order is invalid, before any activity.
+
+    In the Python SDK an ApplicationError raised by workflow code fails the workflow
+    execution, whatever `non_retryable` says; any other exception fails only the workflow
+    task, which Temporal retries, leaving the order Running. `non_retryable` matters only
+    for a workflow started with a retry policy: it is then not run again."""
     try:
         validate_order(order)
     except InvalidOrder as err:
+        workflow.logger.warning("%s; the workflow fails before any step", err)
         raise ApplicationError(str(err), type="InvalidOrder", non_retryable=True) from None
+
+
+def _message(name: str, value: Any) -> str:
+    """How a signal or update call looks in a sentence: approve_order("yes")."""
+    return f"{name}()" if value is NOTHING_SENT else f"{name}({json_preview(value)})"
 
 
 @workflow.defn
@@ -91,16 +113,19 @@ class OrderWorkflow:
     """One customer order, from approval to delivery, with compensation on failure.
 
     Messages:
-    - signal `approve_order(approved: bool)`: the approver's decision (fire and forget).
-    - update `decide(approved: bool) -> str`: the same decision, but the caller learns at once
-      whether it was accepted; its validator refuses it when no decision is pending.
+    - signal `approve_order(approved)`: the approver's decision, true or false (fire and
+      forget). Any other value is ignored, and listed by `get_progress`.
+    - update `decide(approved) -> str`: the same decision, but the caller learns at once
+      whether it was accepted; its validator refuses a value that is not true or false, and
+      any decision when none is pending.
     - queries `get_status()`, `requires_approval()`, `get_progress()`.
     """
 
     @workflow.init
-    def __init__(self, order: Order) -> None:
+    def __init__(self, order: Order = NO_ORDER) -> None:
         # @workflow.init sees the input before any signal or query is handled, so
         # requires_approval() is right even when asked before the first step runs.
+        # NO_ORDER stands in when a client sent no input at all: run() refuses it.
         self._order = order
         self._status = OrderStatus.PENDING
         self._decision: str | None = None
@@ -108,9 +133,10 @@ class OrderWorkflow:
         self._compensations_run: list[str] = []
         self._failed_step: str | None = None
         self._failure_reason: str | None = None
+        self._ignored_messages: list[str] = []
 
     @workflow.run
-    async def run(self, order: Order) -> OrderResult:
+    async def run(self, order: Order = NO_ORDER) -> OrderResult:
         refuse_if_invalid(order)
         if order.requires_approval:
             refusal = await self._wait_for_approval()
@@ -199,23 +225,38 @@ class OrderWorkflow:
         return (self._order.requires_approval and self._decision is None
                 and self._status in (OrderStatus.PENDING, OrderStatus.AWAITING_APPROVAL))
 
+    def _ignore(self, sentence: str, level: int) -> None:
+        self._ignored_messages.append(sentence)
+        workflow.logger.log(level, sentence)
+
+    # The decision is typed Any, not bool: a client may send any JSON, or nothing. Typed
+    # bool, the SDK would drop a "yes" unseen, and a missing value would fail every workflow
+    # task of the order, for good. Here the handlers see every value and judge it.
     @workflow.signal
-    def approve_order(self, approved: bool) -> None:
-        """The approver's decision. Only the first one counts; later ones are ignored."""
-        if self._decision_pending():
+    def approve_order(self, approved: Any = NOTHING_SENT) -> None:
+        """The approver's decision, true or false. Only the first one counts; later ones,
+        and values that are no decision, are ignored (and listed by get_progress)."""
+        call = _message("approve_order", approved)
+        if not isinstance(approved, bool):  # the sender's mistake: worth a warning
+            self._ignore(f"{call} ignored: approve_order takes true or false", logging.WARNING)
+        elif self._decision_pending():
             self._decision = "approved" if approved else "rejected"
-        else:
-            workflow.logger.info("Ignoring approve_order(%s): no decision pending", approved)
+        else:  # routine: a second approver, or a decision after the timeout
+            self._ignore(f"{call} ignored: no decision pending (already "
+                         f"{self._decision or self._status})", logging.INFO)
 
     @workflow.update
-    def decide(self, approved: bool) -> str:
+    def decide(self, approved: Any = NOTHING_SENT) -> str:
         """The approver's decision as an Update: returns "approved" or "rejected"."""
         self._decision = "approved" if approved else "rejected"
         return self._decision
 
     @decide.validator
-    def _validate_decision(self, approved: bool) -> None:
+    def _validate_decision(self, approved: Any = NOTHING_SENT) -> None:
         # A rejected update leaves no trace in the history, unlike a signal.
+        if not isinstance(approved, bool):
+            raise ValueError(f"{_message('decide', approved)} refused: decide takes true or "
+                             "false")
         if not self._order.requires_approval:
             raise ValueError(f"Order {self._order.order_id} does not need approval")
         if not self._decision_pending():
@@ -242,4 +283,5 @@ class OrderWorkflow:
             compensations_run=list(self._compensations_run),
             failed_step=self._failed_step,
             failure_reason=self._failure_reason,
+            ignored_messages=list(self._ignored_messages),
         )

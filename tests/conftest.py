@@ -85,7 +85,7 @@ class RunningServer:
 @pytest.fixture(scope="session")
 def dev_server(isolated_state: Path) -> Iterator[RunningServer]:
     port = free_port()
-    devserver.start(port)
+    devserver.start(port, die_with_parent=True)
     os.environ["TEMPORAL_ADDRESS"] = f"localhost:{port}"
     try:
         yield RunningServer(address=f"localhost:{port}", port=port, state_dir=isolated_state)
@@ -101,7 +101,7 @@ async def dev_client(dev_server: RunningServer) -> Client:
 @pytest.fixture(scope="session")
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"), port=free_port()
+        test_server_existing_path=str(devserver.time_skipping_binary()), port=free_port()
     )
     try:
         yield env

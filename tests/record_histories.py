@@ -42,7 +42,7 @@ async def record() -> None:
         os.environ["ORDER_STATE_DIR"] = state
         os.environ["ORDER_LEDGER_DB"] = str(Path(state) / "ledger.db")
         port = free_port()
-        devserver.start(port)
+        devserver.start(port, die_with_parent=True)
         try:
             client = await Client.connect(f"localhost:{port}")
             async with running_worker(client, "replay-recording"):

@@ -105,7 +105,7 @@ def own_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runn
     """A dev server of this test's own (it gets stopped), never the session's."""
     monkeypatch.setenv("ORDER_STATE_DIR", str(tmp_path))
     port = free_port()
-    devserver.start(port)
+    devserver.start(port, die_with_parent=True)
     try:
         yield RunningServer(address=f"localhost:{port}", port=port, state_dir=tmp_path)
     finally:
@@ -136,7 +136,7 @@ async def test_server_restart_keeps_a_waiting_order_and_one_mid_saga(
         stopped = devserver.stop(own_server.port)
         assert stopped is not None and not devserver.port_answers(own_server.port)
         await asyncio.sleep(1.0)  # the payment's mock service answers while no server runs
-        restarted = devserver.start(own_server.port)
+        restarted = devserver.start(own_server.port, die_with_parent=True)
         assert Path(restarted.database) == database and restarted.pid != stopped.pid
 
         # The worker and the client reconnect by themselves; the orders carry on.

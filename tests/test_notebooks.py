@@ -46,6 +46,7 @@ NOTEBOOKS = [
     "04_histories_as_dataframes",
     "05_durability",
     "06_beyond_the_basics",
+    "08_testing_workflows",
 ]
 CELL_TIMEOUT_SECONDS = 90
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -487,11 +488,16 @@ def kernel(notebook_server: NotebookServer) -> Iterator[Kernel]:
         shell = Kernel(client)
         shell.run("""
 import asyncio
+from order_management import config
 from order_management.notebook import *
-from order_management.orders import place_order
 from order_management.shared import make_order
+from order_management.workflow import OrderWorkflow
 client = await connect_and_show()
 await start_worker(client)
+
+async def start(order, task_queue=None):
+    return await client.start_workflow(OrderWorkflow.run, order, id=f"order-workflow-{order.order_id}",
+                                       task_queue=task_queue or config.task_queue())
 """)
         yield shell
 
@@ -506,7 +512,7 @@ def temporal(server: NotebookServer, *args: str) -> str:
 def test_worker_finishes_an_order_signalled_while_no_cell_runs(
         kernel: Kernel, notebook_server: NotebookServer) -> None:
     workflow_id = kernel.run("""
-handle = await place_order(client, make_order(1500.0, new_order_id()))
+handle = await start(make_order(1500.0, new_order_id()))
 print(handle.id)
 """).strip()
     # The cell has ended; the kernel is idle. Approve from outside, as from a terminal.
@@ -517,7 +523,7 @@ print(handle.id)
                                       "--workflow-id", workflow_id):
         assert time.monotonic() < deadline, "the idle kernel's worker did not finish the order"
         time.sleep(0.2)
-    assert kernel.run("print((await result_of(handle, timeout=10)).message)").strip() \
+    assert kernel.run("print((await asyncio.wait_for(handle.result(), 10)).message)").strip() \
         == "Order processed successfully"
 
 
@@ -528,8 +534,8 @@ for _ in range(3):
 import asyncio
 workers = [t for t in asyncio.all_tasks() if t.get_name().startswith("worker:") and not t.done()]
 print("running workers:", len(workers))
-handle = await place_order(client, make_order(20.0, new_order_id()))
-print((await result_of(handle, timeout=10)).message)
+handle = await start(make_order(20.0, new_order_id()))
+print((await asyncio.wait_for(handle.result(), 10)).message)
 """)
     assert "running workers: 1" in output
     assert "Order processed successfully" in output
@@ -541,14 +547,15 @@ def test_a_worker_that_dies_says_so_in_the_next_cell(kernel: Kernel) -> None:
     kernel.run("await asyncio.sleep(2)")  # the worker shuts down between these cells
     warned = kernel.run("print('next cell')")
     assert "Warning! The in-kernel worker was cancelled. Run `await start_worker(client)`" in warned
-    refused = kernel.run("await result_of(await place_order(client, make_order(40.0, "
-                         "new_order_id())), timeout=5)", fails=True)
-    assert "WorkerStopped: The in-kernel worker was cancelled. Run `await start_worker" in refused
+    refused = kernel.run("await asyncio.wait_for((await start(make_order(40.0, "
+                         "new_order_id()))).result(), timeout=3)", fails=True)
+    assert "TimeoutError: no answer before the timeout" in refused
+    assert "this kernel runs no worker: run `await start_worker(client)`" in refused
     assert "most recent call last" not in refused  # one line to act on, not a stack
     kernel.run("await start_worker(client)")
     after_restart = kernel.run("""
-handle = await place_order(client, make_order(30.0, new_order_id()))
-print((await result_of(handle, timeout=10)).message)
+handle = await start(make_order(30.0, new_order_id()))
+print((await asyncio.wait_for(handle.result(), 10)).message)
 """)
     assert after_restart.strip() == "Order processed successfully"  # and no more warning
 
@@ -564,14 +571,15 @@ def test_an_order_outlives_the_kernel_that_ran_it(kernel: Kernel,
                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     with other.setup_kernel(env=notebook_server.env):
         order_id = Kernel(other).run(f"""
-from order_management.notebook import connect_and_show, current_status, new_order_id, start_worker
-from order_management.orders import place_order
+from order_management.notebook import connect_and_show, new_order_id, start_worker
 from order_management.shared import make_order
+from order_management.workflow import OrderWorkflow
 client = await connect_and_show()
 await start_worker(client, "{queue}")
 order = make_order(1500.0, new_order_id("DIES"))
-handle = await place_order(client, order, task_queue="{queue}")
-print(await current_status(handle))
+handle = await client.start_workflow(OrderWorkflow.run, order, id="order-workflow-" + order.order_id,
+                                     task_queue="{queue}")
+print(await handle.query(OrderWorkflow.get_status))
 print(order.order_id)
 """).split()[-1]
     # That kernel is gone, without stopping its worker: the order lives on in this one.
@@ -579,9 +587,9 @@ print(order.order_id)
 from order_management.orders import order_handle
 await start_worker(client, "{queue}")
 handle = order_handle(client, "{order_id}")
-print(await current_status(handle))
-await send_approval(handle, True)
-print((await result_of(handle, timeout=30)).message)
+print(await handle.query(OrderWorkflow.get_status))
+await handle.signal(OrderWorkflow.approve_order, True)
+print((await asyncio.wait_for(handle.result(), 30)).message)
 """)
     kernel.run("await start_worker(client)")  # back on the workshop's task queue
     assert "\nawaiting_approval\nOrder processed successfully" in output, output
@@ -603,12 +611,12 @@ def test_a_wrong_exercise_answer_fails_its_check_with_the_hint(kernel: Kernel) -
 
 def test_approval_panel_buttons_decide_and_the_status_line_follows(kernel: Kernel) -> None:
     output = kernel.run("""
-handle = await place_order(client, make_order(1800.0, new_order_id()))
+handle = await start(make_order(1800.0, new_order_id()))
 panel = approval_panel(handle)
 await asyncio.sleep(1)
 print("before:", panel.status)
 panel.reject_button.click()
-print((await result_of(handle, timeout=10)).status)
+print((await asyncio.wait_for(handle.result(), 10)).status)
 await asyncio.sleep(1)
 print("after:", panel.status, panel.approve_button.disabled, panel.reject_button.disabled)
 """)
@@ -628,3 +636,33 @@ await start_worker(elsewhere)
     assert "no-such-namespace" in refused
     assert "most recent call last" not in refused
     kernel.run("await start_worker(client)")
+
+
+def test_sdk_errors_a_learner_can_cause_show_as_one_line(kernel: Kernel) -> None:
+    failed = kernel.run("await asyncio.wait_for((await start(make_order(-5.0, new_order_id())))"
+                        ".result(), 10)", fails=True)
+    assert "WorkflowFailureError: the workflow failed: Invalid order" in failed
+    kernel.run("""
+handle = await start(make_order(1500.0, new_order_id()))
+print(await handle.execute_update(OrderWorkflow.decide, True))
+await asyncio.wait_for(handle.result(), 10)
+""")
+    finished = kernel.run("await handle.signal(OrderWorkflow.approve_order, False)", fails=True)
+    assert "RPCError: that workflow has already finished" in finished
+    waiting = kernel.run("""
+handle = await start(make_order(1500.0, new_order_id()))
+print(await handle.execute_update(OrderWorkflow.decide, True))
+await handle.execute_update(OrderWorkflow.decide, False)
+""", fails=True)
+    assert "WorkflowUpdateFailedError: the update was refused: Order" in waiting
+    assert "no longer waiting for a decision (already approved)" in waiting
+    for shown in (failed, finished, waiting):
+        assert "most recent call last" not in shown and "Traceback" not in shown, shown
+
+
+def test_a_cell_shows_the_code_it_runs_from_the_real_source(kernel: Kernel) -> None:
+    shown = kernel.run("print(repr(show_code(OrderWorkflow.run, "
+                       "'order_management.workflow.STEP_RETRY')))")
+    assert re.search(r"# order_management/workflow\.py, lines \d+-\d+\n@workflow\.run\n"
+                     r"async def run\(self, order: Order\) -> OrderResult:", shown), shown
+    assert "STEP_RETRY = RetryPolicy(" in shown and "maximum_interval=" in shown

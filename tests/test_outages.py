@@ -79,7 +79,7 @@ def own_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     """A dev server of this test's own, since the test restarts it."""
     port = free_port()
     monkeypatch.setenv("TEMPORAL_ADDRESS", f"localhost:{port}")
-    devserver.start(port)
+    devserver.start(port, die_with_parent=True)
     try:
         yield port
     finally:

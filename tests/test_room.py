@@ -37,8 +37,8 @@ from playwright.async_api import Browser, Locator, Page, async_playwright
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from order_management.room import processes
-from order_management.room.settings import namespace_of, system_user
+from order_management.hosting.room import processes
+from order_management.hosting.room.settings import namespace_of, system_user
 
 from .conftest import REPO, RunningServer, _bindable, free_port
 from .test_browser import (CHROMIUM, CHROMIUM_FLAGS, KERNEL_READY_SECONDS, RUN_ALL_SECONDS,
@@ -117,8 +117,8 @@ def running_room(**temporal: str) -> Iterator[Room]:
         yield room
     finally:
         make("room-stop", room, STOP_SECONDS)
-        subprocess.run([sys.executable, "-m", "order_management.room.environment", "remove"],
-                       cwd=REPO, env=environment, stdin=subprocess.DEVNULL, check=True)
+        subprocess.run([sys.executable, "-m", "order_management.hosting.room.environment",
+                        "remove"], cwd=REPO, env=environment, stdin=subprocess.DEVNULL, check=True)
         shutil.rmtree(directory)
 
 

@@ -25,10 +25,10 @@ import pwd
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 
-from order_management.room import firewall, processes
-from order_management.room.attendees import ensure_attendee
-from order_management.room.namespaces import ensure_namespace
-from order_management.room.settings import RoomSettings, room_settings, system_user
+from order_management.hosting.room import firewall, processes
+from order_management.hosting.room.attendees import ensure_attendee
+from order_management.hosting.room.namespaces import ensure_namespace
+from order_management.hosting.room.settings import RoomSettings, room_settings, system_user
 
 
 def shared_server_settings() -> dict[str, str]:

@@ -17,8 +17,8 @@ import shutil
 import subprocess
 
 from order_management.config import UI_PORT_OFFSET
-from order_management.room.attendees import Attendee
-from order_management.room.settings import RoomSettings
+from order_management.hosting.room.attendees import Attendee
+from order_management.hosting.room.settings import RoomSettings
 
 
 class FirewallError(RuntimeError):

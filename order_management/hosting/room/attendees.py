@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from order_management.config import UI_PORT_OFFSET
-from order_management.room.settings import RoomSettings, system_user
+from order_management.hosting.room.settings import RoomSettings, system_user
 
 # Offsets must stay below the UI offset, or one attendee's gRPC port would be another's UI.
 MAX_ATTENDEES = UI_PORT_OFFSET

@@ -1,30 +1,28 @@
 """The room's environment: one Python environment every attendee runs and none can change.
 
-    python3 -m order_management.room.environment start|stop|status|remove
+    python3 -m order_management.hosting.room.environment start|stop|status|remove
 
 This is what `make room` and `make room-stop` run, with a Python every user may execute
 (`/usr/bin/python3`): a virtual environment made from a Python under /root (pyenv) cannot be
-run by anyone else. It builds the environment in ROOM_ENV (owned by root, readable by all)
-when the workshop's code or dependencies changed, installs configurable-http-proxy from npm
-into it when none is on PATH, then runs the room's command inside that environment. Only the
-standard library here: nothing else exists yet when it runs.
+run by anyone else. `start` brings ROOM_ENV (owned by root, readable by all) to the exact
+versions of uv.lock, as `make lab` installs them, plus JupyterHub (the `room` extra); installs
+configurable-http-proxy from npm into it when none is on PATH; then runs the room's command
+inside that environment. Only the standard library here: nothing else exists yet when it runs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from order_management.room.settings import RoomSettings, SettingsError, room_settings
+from order_management.hosting.room.settings import RoomSettings, SettingsError, room_settings
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[3]
+PROJECT_NAME = "order-management-workshop"  # pyproject.toml's [project] name
 PROXY_PACKAGE = "configurable-http-proxy@5.3.0"
-STAMP = ".installed"
 
 
 class RoomSetupError(RuntimeError):
@@ -54,15 +52,15 @@ def _check_machine() -> None:
         raise RoomSetupError("A room runs on Linux (one system user per attendee).")
     if os.geteuid() != 0:
         raise RoomSetupError("A room needs root: it creates a system user per attendee. "
-                                "Run `sudo make room`.")
+                             "Run `sudo make room`.")
     if sys.version_info < (3, 10):
-        raise RoomSetupError(f"The room needs Python 3.10 or newer, not {sys.version.split()[0]}"
-                                "; choose one with ROOM_PYTHON=/path/to/python3")
+        raise RoomSetupError(f"The room needs Python 3.10 or newer, not "
+                             f"{sys.version.split()[0]}; choose one with ROOM_PYTHON=...")
     private = _first_private_folder(Path(sys.executable).resolve())
     if private:
         raise RoomSetupError(f"{sys.executable} is inside {private}, which other users cannot "
-                                "enter, so attendees could not run it. Choose a system Python: "
-                                "ROOM_PYTHON=/usr/bin/python3")
+                             "enter, so attendees could not run it. Choose a system Python: "
+                             "ROOM_PYTHON=/usr/bin/python3")
 
 
 def _first_private_folder(path: Path) -> Path | None:
@@ -73,33 +71,19 @@ def _first_private_folder(path: Path) -> Path | None:
 
 
 def _install_workshop(environment: Path) -> None:
-    python = environment / "bin" / "python"
-    stamp = environment / STAMP
-    wanted = {"dependencies": _digest([PROJECT / "pyproject.toml"]),
-              "code": _digest(sorted(path for path in (PROJECT / "order_management").rglob("*")
-                                     if path.is_file() and "__pycache__" not in path.parts))}
-    installed = json.loads(stamp.read_text()) if python.exists() and stamp.exists() else {}
-    if installed == wanted:
-        return
-    print(f"Installing the workshop into {environment} (a few minutes the first time)")
-    if not python.exists():
-        _run([sys.executable, "-m", "venv", str(environment)])
+    uv = os.environ.get("ROOM_UV") or shutil.which("uv")
+    if uv is None:
+        raise RoomSetupError("The room's environment is installed with uv: run `make room`, "
+                             "which brings it, or set ROOM_UV=/path/to/uv")
+    if not environment.exists():
+        print(f"Installing the workshop into {environment} (a few minutes the first time)")
+    settings = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(environment),
+                "UV_PYTHON_DOWNLOADS": "never"}
     # Not editable: the attendees' environment must not depend on where this checkout is
-    # (it may be under /root) nor change when someone edits it.
-    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    if installed.get("dependencies") == wanted["dependencies"]:
-        # Only the workshop's code changed: resolving every dependency again takes minutes.
-        _run([*pip, "--no-deps", "--force-reinstall", str(PROJECT)])
-    else:
-        _run([*pip, f"{PROJECT}[room]"])
-    stamp.write_text(json.dumps(wanted))
-
-
-def _digest(files: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.relative_to(PROJECT)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    # (it may be under /root) nor change when someone edits it. The workshop itself is
+    # rebuilt every time (a few seconds): uv would not notice a change to its code.
+    _run([uv, "sync", "--quiet", "--locked", "--inexact", "--no-editable", "--extra", "room",
+          "--python", sys.executable, "--reinstall-package", PROJECT_NAME], settings)
 
 
 def _install_proxy(settings: RoomSettings) -> None:
@@ -108,14 +92,15 @@ def _install_proxy(settings: RoomSettings) -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise RoomSetupError("configurable-http-proxy comes from npm, which is missing: "
-                                "`apt-get install nodejs npm`, then `make room` again")
+                             "`apt-get install nodejs npm`, then `make room` again")
     print(f"Installing {PROXY_PACKAGE} into {settings.environment}")
     _run([npm, "install", "--prefix", str(settings.environment), "--no-audit", "--no-fund",
           "--loglevel=error", PROXY_PACKAGE])
 
 
-def _run(command: list[str]) -> None:
-    if subprocess.run(command, stdin=subprocess.DEVNULL).returncode != 0:
+def _run(command: list[str], env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(command, cwd=PROJECT, env=env, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
         raise RoomSetupError(f"`{' '.join(command)}` failed (its output is above)")
 
 
@@ -123,7 +108,7 @@ def run_in_environment(settings: RoomSettings, arguments: list[str]) -> None:
     """Replace this process with the room's command, run by the room's Python."""
     python = settings.environment / "bin" / "python"
     # -I: the installed workshop, not this checkout, and no PYTHON* variables of root's.
-    os.execv(python, [str(python), "-I", "-m", "order_management.room", *arguments])
+    os.execv(python, [str(python), "-I", "-m", "order_management.hosting.room", *arguments])
 
 
 def main(arguments: list[str]) -> None:

@@ -1,6 +1,6 @@
 """Starting and stopping the room's hub: start, stop, status, remove.
 
-`python3 -m order_management.room.environment <command>` runs these inside the room's
+`python3 -m order_management.hosting.room.environment <command>` runs these inside the room's
 environment (`make room` is `start`, `make room-stop` is `stop`). `start` asks for the
 passwords unless ROOM_PASSWORD and ROOM_INSTRUCTOR_PASSWORD are set, starts JupyterHub in the
 background with its log in `ROOM_DIR/hub/hub.log`, and returns once the hub answers.
@@ -23,9 +23,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from order_management.room import firewall, processes
-from order_management.room.attendees import remove_attendees, roster_uids
-from order_management.room.settings import (NAME_PATTERN, RoomSettings, SettingsError,
+from order_management.hosting.room import firewall, processes
+from order_management.hosting.room.attendees import remove_attendees, roster_uids
+from order_management.hosting.room.settings import (NAME_PATTERN, RoomSettings, SettingsError,
                                             room_settings)
 
 CONFIG_FILE = Path(__file__).with_name("jupyterhub_config.py")
@@ -168,7 +168,7 @@ COMMANDS = {"start": start, "stop": stop, "status": status, "remove": remove}
 def main(arguments: list[str]) -> None:
     command = arguments[0] if arguments else "start"
     if command not in COMMANDS:
-        sys.exit("usage: python3 -m order_management.room.environment "
+        sys.exit("usage: python3 -m order_management.hosting.room.environment "
                  + "|".join(COMMANDS))
     try:
         COMMANDS[command](room_settings())

@@ -2,6 +2,6 @@
 
 import sys
 
-from order_management.room.hub import main
+from order_management.hosting.room.hub import main
 
 main(sys.argv[1:])

@@ -16,6 +16,6 @@ Modules, one concept each:
 - namespaces: an attendee's own namespace on a shared Temporal server
 - spawner: JupyterHub's spawner for an attendee (user creation, environment, sweep)
 - jupyterhub_config: the hub's configuration file
-- hub: starting and stopping the hub (`python -m order_management.room start|stop|status`)
+- hub: starting and stopping the hub (`python -m order_management.hosting.room start|stop|status`)
 """
 

@@ -1,6 +1,6 @@
 """The room's JupyterHub configuration (`jupyterhub -f` this file; `make room` does).
 
-Everything variable comes from the environment `python -m order_management.room start` sets:
+Everything variable comes from the environment `python -m order_management.hosting.room start` sets:
 ROOM_* (see settings) and the two passwords, which are taken out of the environment here so
 that no process the hub starts (proxy, culler, attendees' servers) inherits them.
 """
@@ -10,9 +10,9 @@ that no process the hub starts (proxy, culler, attendees' servers) inherits them
 import os
 import sys
 
-from order_management.room.environment import proxy_command
-from order_management.room.settings import NAME_PATTERN, room_settings
-from order_management.room.spawner import AttendeeSpawner
+from order_management.hosting.room.environment import proxy_command
+from order_management.hosting.room.settings import NAME_PATTERN, room_settings
+from order_management.hosting.room.spawner import AttendeeSpawner
 
 room = room_settings()
 

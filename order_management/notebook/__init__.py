@@ -1,0 +1,76 @@
+"""Notebook support: what a workshop cell needs besides the Temporal SDK itself.
+
+The cells make the SDK calls (`client.start_workflow`, `handle.query`, `handle.signal`,
+`handle.execute_update`, `handle.result`); these modules only run the kernel's worker,
+display, chart, check and guard:
+
+- kernel_worker: the worker that runs inside the notebook's kernel, and the connection
+- cell_errors: how the kernel shows a learner's mistake (one line to act on, not a trace)
+- code: the package's own source, highlighted, so a cell shows the code it exercises
+- display: Web UI links, live status lines, how long a cell may wait
+- parameters: the parameters cell's values, checked before anything starts
+- exercises: "Your turn" self-checks
+- widgets: the instructor's Approve / Reject buttons
+- terminal: the `temporal` CLI, run from a cell as from a terminal
+- seed_snippets: the original demo's `asyncio.run(main())` snippets, verbatim in a cell
+- preflight: the OK/FAIL lines of 00_setup
+
+Everything a notebook imports is importable from here.
+"""
+
+from order_management.notebook.cell_errors import BRIEF_ERRORS, install_error_display
+from order_management.notebook.code import show_code
+from order_management.notebook.display import (
+    WebLink,
+    explain_approval,
+    new_order_id,
+    terminate_if_running,
+    time_allowed,
+    watch_status,
+    web_ui_link,
+    workflow_link,
+)
+from order_management.notebook.exercises import NotYet, self_check
+from order_management.notebook.kernel_worker import (
+    QUERY_TIMEOUT_SECONDS,
+    KernelWorker,
+    WorkerStopped,
+    connect_and_show,
+    kernel_worker,
+    start_worker,
+    stop_worker,
+)
+from order_management.notebook.parameters import InvalidParameter, check_parameters
+from order_management.notebook.preflight import (
+    Check,
+    environment_checks,
+    print_checks,
+    server_checks,
+)
+from order_management.notebook.seed_snippets import enable_seed_snippets
+from order_management.notebook.terminal import (
+    signal_from_terminal_later,
+    temporal_cli,
+    temporal_command,
+)
+from order_management.notebook.widgets import ApprovalPanel, approval_panel
+
+__all__ = [
+    "BRIEF_ERRORS", "ApprovalPanel", "Check", "InvalidParameter", "KernelWorker", "NotYet",
+    "QUERY_TIMEOUT_SECONDS", "WebLink", "WorkerStopped", "approval_panel", "check_parameters",
+    "connect_and_show", "enable_seed_snippets", "environment_checks", "explain_approval",
+    "install_error_display", "kernel_worker", "new_order_id", "print_checks", "self_check",
+    "server_checks", "show_code", "signal_from_terminal_later", "start_worker", "stop_worker",
+    "temporal_cli", "temporal_command", "terminate_if_running", "time_allowed",
+    "watch_status", "web_ui_link", "workflow_link",
+]
+
+from order_management.notebook.legacy_calls import (  # noqa: E402  (being retired)
+    approve_if_waiting,
+    ask,
+    current_status,
+    decide_by_signal,
+    result_of,
+)
+
+__all__ += ["approve_if_waiting", "ask", "current_status", "decide_by_signal", "result_of"]

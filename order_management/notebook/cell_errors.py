@@ -1,0 +1,110 @@
+"""How the kernel shows a learner's mistake: one line that says what to do, not a trace.
+
+Cells make the SDK calls themselves, so the SDK's own exceptions reach the cell: a wait
+that ran out (`asyncio.wait_for(handle.result(), timeout=30)`), a workflow that failed, an
+update its validator refused, a signal to a finished workflow. Their stacks are the SDK's
+insides, nothing a learner can act on; their messages are often a gRPC status. This module
+turns each into one line with the next step. The cell still counts as failed (Run All
+stops there); only the display changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+from temporalio.client import (
+    RPCError,
+    WorkflowFailureError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCStatusCode
+
+from order_management import config, devserver
+from order_management.connection import ServerUnavailable
+from order_management.orders import OrderError
+from order_management.shared import InvalidOrder
+
+_RED, _RESET = "\x1b[0;31m", "\x1b[0m"
+
+
+class BriefError(Exception):
+    """An error of the workshop's own whose message already says everything."""
+
+
+BRIEF_ERRORS: tuple[type[BaseException], ...] = (
+    BriefError, OrderError, InvalidOrder, ServerUnavailable, config.ConfigurationError,
+    devserver.DevServerError, WorkflowAlreadyStartedError, RPCError, WorkflowFailureError,
+    WorkflowUpdateFailedError, WorkflowQueryFailedError, WorkflowQueryRejectedError,
+    TimeoutError, asyncio.TimeoutError)
+"""Errors a notebook shows as one line."""
+
+
+def install_error_display(shell: Any) -> None:
+    """Show `BRIEF_ERRORS` as one line, and a `NameError` with the likely cause (a cell run
+    out of order). Idempotent."""
+    shell.set_custom_exc((*BRIEF_ERRORS, NameError), _show_error)
+
+
+def one_line(error: BaseException) -> str:
+    """What the learner reads for `error`: what happened, and what to do next."""
+    if isinstance(error, (TimeoutError, asyncio.TimeoutError)) and not str(error):
+        return _timeout_hint()
+    if isinstance(error, WorkflowFailureError):
+        return f"the workflow failed: {_message(error.cause)}"
+    if isinstance(error, WorkflowUpdateFailedError):
+        return f"the update was refused: {_message(error.cause)}"
+    if isinstance(error, WorkflowQueryFailedError):
+        return f"the query failed: {error.message}"
+    if isinstance(error, WorkflowQueryRejectedError):
+        return f"the query was rejected: the workflow's status is {error.status.name}"
+    if isinstance(error, WorkflowAlreadyStartedError):
+        return (f"{error.workflow_id} is still running, and an id runs one workflow at a "
+                "time: let it end first (e.g. decide it), or start it with another id")
+    if isinstance(error, RPCError):
+        return _rpc_hint(error)
+    return str(error)
+
+
+def _message(cause: BaseException | None) -> str:
+    """A failure's own sentence (an ApplicationError's message, not its repr)."""
+    if cause is None:
+        return "no reason given"
+    message = getattr(cause, "message", None) or str(cause) or type(cause).__name__
+    return message
+
+
+def _timeout_hint() -> str:
+    from order_management.notebook.kernel_worker import kernel_worker  # imports this module
+
+    worker = ("this kernel runs no worker: run `await start_worker(client)`"
+              if not kernel_worker.running else
+              "is a worker polling the workflow's task queue?")
+    return ("no answer before the timeout. A result comes only once the workflow ends (is it "
+            f"waiting for a decision?), a query needs a worker to answer ({worker}). "
+            "The workflow's Web UI page shows where it is.")
+
+
+def _rpc_hint(error: RPCError) -> str:
+    if error.status == RPCStatusCode.DEADLINE_EXCEEDED:  # a call's rpc_timeout ran out
+        return _timeout_hint()
+    if error.status == RPCStatusCode.NOT_FOUND:
+        if "completed" in error.message:
+            return ("that workflow has already finished: it takes no more signals or updates "
+                    "(queries still answer). Start a new one to try again.")
+        return f"no such workflow ({error.message}): check the id, or start it first"
+    return f"Temporal refused the request: {error.message}"
+
+
+def _show_error(shell: Any, etype: type, value: BaseException, tb: Any,
+                tb_offset: Any = None) -> None:
+    if isinstance(value, NameError):  # the usual short trace, then the likely cause
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        print(f"Is `{value.name}` made by a cell above? Run the cells above this one first "
+              "(Run > Run All Above Selected Cell), or check the spelling.", file=sys.stderr)
+        return
+    shell._showtraceback(etype, value, [f"{_RED}{etype.__name__}{_RESET}: {one_line(value)}"])

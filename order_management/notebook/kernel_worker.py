@@ -1,0 +1,134 @@
+"""The worker that runs inside the notebook's kernel, and the kernel's connection.
+
+A notebook kernel is a long-running asyncio program, so the worker runs there as a
+background task: it keeps polling between cells (a signal sent from a terminal while no
+cell runs still completes the order).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from order_management import config
+from order_management.connection import connect
+from order_management.notebook.cell_errors import BriefError, install_error_display
+from order_management.worker import build_worker, start_polling
+
+QUERY_TIMEOUT_SECONDS = 20.0
+"""Longer than a workflow task's 10 s timeout: a query waits for the order's current task,
+and a kernel restarted while it held that task only gives it back after those 10 s."""
+
+_RESTART_HINT = "Run `await start_worker(client)` to start it again"
+
+
+class WorkerStopped(BriefError, RuntimeError):
+    """The in-kernel worker ended on its own (it crashed or was cancelled)."""
+
+
+class KernelWorker:
+    """The one worker of this kernel. Starting it again replaces the old one cleanly:
+    never two, and never Temporal's "workers are single use" error.
+
+    If the worker ends on its own, the notebook hears of it twice: a line printed at that
+    moment, and a warning at the top of the next cell that runs (the first line may have
+    landed in an old cell's output, out of sight).
+    """
+
+    def __init__(self) -> None:
+        self.worker: Worker | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.problem: str | None = None
+        """Why the worker ended on its own; None while it runs or after a normal stop."""
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    async def start(self, client: Client, task_queue: str | None = None) -> Worker:
+        await self.stop()
+        worker = build_worker(client, task_queue)
+        try:
+            self.task = await start_polling(worker)
+        except (RuntimeError, TimeoutError) as err:  # the SDK's own errors, e.g. no namespace
+            raise WorkerStopped(f"The worker could not start: {err}") from None
+        self.task.add_done_callback(self._ended)
+        self.worker = worker
+        prepare_shell()
+        return worker
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            # Suppress the report: this is an ordinary stop, not a crash. Before the shutdown:
+            # a task that has ended has already scheduled its callbacks.
+            self.task.remove_done_callback(self._ended)
+        if self.worker is not None and self.running:
+            await self.worker.shutdown()
+        if self.task is not None:
+            await asyncio.gather(self.task, return_exceptions=True)
+        self.worker = None
+        self.task = None
+        self.problem = None
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        # Runs only when the worker task ends without stop(): say so, never silently.
+        if task.cancelled():
+            self.problem = "The in-kernel worker was cancelled"
+        elif task.exception() is not None:
+            self.problem = f"The in-kernel worker stopped with an error: {task.exception()!r}"
+        else:
+            self.problem = "The in-kernel worker was shut down outside stop_worker()"
+        print(f"{self.problem}. {_RESTART_HINT}.", file=sys.stderr)
+
+    def raise_if_stopped(self) -> None:
+        """Raise `WorkerStopped` if the worker ended on its own (not after stop())."""
+        if self.problem:
+            raise WorkerStopped(f"{self.problem}. {_RESTART_HINT}.")
+
+
+kernel_worker = KernelWorker()
+
+
+def prepare_shell() -> None:
+    """In IPython: the one-line error display, and a warning at the top of every cell while
+    the worker is down."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: nothing to hook into
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    install_error_display(shell)
+    if _warn_if_worker_stopped not in shell.events.callbacks["pre_run_cell"]:
+        shell.events.register("pre_run_cell", _warn_if_worker_stopped)
+
+
+def _warn_if_worker_stopped(*_: Any) -> None:
+    if kernel_worker.problem:
+        print(f"Warning! {kernel_worker.problem}. {_RESTART_HINT}.", file=sys.stderr)
+
+
+async def connect_and_show() -> Client:
+    """Connect (starting the local dev server if nothing answers) and print where to look."""
+    prepare_shell()
+    client = await connect()
+    settings = config.temporal_settings()
+    print(f"Connected to Temporal at {settings.address}, namespace {settings.namespace!r}")
+    print(f"Web UI: {settings.ui_url}")
+    return client
+
+
+async def start_worker(client: Client, task_queue: str | None = None) -> None:
+    """Start (or restart) this kernel's worker as a background task."""
+    worker = await kernel_worker.start(client, task_queue)
+    print(f"Worker polling task queue {worker.task_queue!r} in this kernel.")
+
+
+async def stop_worker() -> None:
+    await kernel_worker.stop()
+    print("Worker stopped.")
