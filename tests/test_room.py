@@ -102,7 +102,7 @@ def running_room(**temporal: str) -> Iterator[Room]:
     attendees at the end. `temporal` (TEMPORAL_ADDRESS=...) points the room at a shared server."""
     directory = Path(tempfile.mkdtemp(prefix="room-test-"))
     port = _free_room_port()
-    password, instructor_password = secrets.token_urlsafe(9), secrets.token_urlsafe(24)
+    password, instructor_password = (secrets.token_urlsafe(n) for n in (9, 24))
     # The room's own settings only: none of this test session's Temporal or state variables.
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith(("TEMPORAL_", "ORDER_", "ROOM_"))}

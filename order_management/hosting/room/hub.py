@@ -62,15 +62,15 @@ def start(settings: RoomSettings) -> None:
     if hub_pid(settings):
         print(f"The room is already open at {settings.url}")
         return
-    passwords = {"ROOM_PASSWORD": _attendee_password(),
-                 "ROOM_INSTRUCTOR_PASSWORD": _instructor_password()}
-    if passwords["ROOM_PASSWORD"] == passwords["ROOM_INSTRUCTOR_PASSWORD"]:
+    attendees, instructor = _attendee_password(), _instructor_password()
+    if attendees == instructor:
         raise RoomError("The instructor's password must differ from the attendees' one.")
     log = settings.state_dir / "hub.log"
     with open(log, "ab") as output:
         hub = subprocess.Popen(
             [str(settings.environment / "bin" / "jupyterhub"), "-f", str(CONFIG_FILE)],
-            env={**os.environ, **passwords}, cwd=settings.state_dir, stdin=subprocess.DEVNULL,
+            env={**os.environ, "ROOM_PASSWORD": attendees, "ROOM_INSTRUCTOR_PASSWORD": instructor},
+            cwd=settings.state_dir, stdin=subprocess.DEVNULL,
             stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     _wait_until_answering(settings, hub, log)
     print(f"The room is open at {settings.url}\n"
@@ -94,13 +94,18 @@ def _instructor_password() -> str:
         password = _ask(f"Instructor's password ({INSTRUCTOR_PASSWORD_LENGTH}+ characters; "
                         "Enter to have one made)")
         if not password:
-            password = secrets.token_urlsafe(24)
+            password = _made_up()
             print(f"The instructor's password (shown once, write it down): {password}")
     if len(password) < INSTRUCTOR_PASSWORD_LENGTH:
         raise RoomError(f"The instructor's password needs at least "
                         f"{INSTRUCTOR_PASSWORD_LENGTH} characters (JupyterHub's rule for "
                         "admins).")
     return password
+
+
+def _made_up() -> str:
+    # base64: 4 characters for every 3 bytes
+    return secrets.token_urlsafe(INSTRUCTOR_PASSWORD_LENGTH * 3 // 4)
 
 
 def _ask(prompt: str) -> str:
