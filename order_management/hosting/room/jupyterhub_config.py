@@ -1,8 +1,8 @@
 """The room's JupyterHub configuration (`jupyterhub -f` this file; `make room` does).
 
-Everything variable comes from the environment `python -m order_management.hosting.room start` sets:
-ROOM_* (see settings) and the two passwords, which are taken out of the environment here so
-that no process the hub starts (proxy, culler, attendees' servers) inherits them.
+Everything variable comes from the environment that `start` (see hub) gives the hub: ROOM_*
+(see settings) and the two passwords, which are taken out of the environment here so that no
+process the hub starts (proxy, culler, attendees' servers) inherits them.
 """
 
 # ruff: noqa: F821  (`c` is the configuration object JupyterHub provides to this file)
