@@ -232,6 +232,12 @@ DETAILS: dict[str, Callable[[Any], str]] = {
     "TimerStarted": lambda a: f"timer {a.timer_id} fires after {_seconds(a.start_to_fire_timeout)}",
     "TimerFired": lambda a: f"timer {a.timer_id} fired",
     "TimerCanceled": lambda a: f"timer {a.timer_id} canceled",
+    # e.g. workflow.patched(): core_patch: patch-data {"id":"fraud-check","deprecated":false}
+    "MarkerRecorded": lambda a: f"{a.marker_name}: " + ", ".join(
+        f"{key} {_arguments(value)}" for key, value in a.details.items()),
+    "UpsertWorkflowSearchAttributes": lambda a: ", ".join(
+        f"{key}={_brief(_value(value))}"
+        for key, value in a.search_attributes.indexed_fields.items()),
 }
 """How to describe each event type in one line (event types not listed have no details)."""
 

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from order_management.orders import OrderError, order_handle, send_approval
     from order_management.shared import (
         APPROVAL_THRESHOLD,
+        NO_ORDER,
         InvalidOrder,
         Order,
         OrderItem,
@@ -97,11 +98,11 @@ class SplitOrderWorkflow:
     """
 
     @workflow.init
-    def __init__(self, order: Order) -> None:
+    def __init__(self, order: Order = NO_ORDER) -> None:  # NO_ORDER: see OrderWorkflow
         self._sub_orders: list[SubOrder] = []
 
     @workflow.run
-    async def run(self, order: Order) -> SplitOrderResult:
+    async def run(self, order: Order = NO_ORDER) -> SplitOrderResult:
         refuse_if_invalid(order)
         children = [self._sub_order(order, items) for items in group_items(order)]
         workflow.upsert_search_attributes([

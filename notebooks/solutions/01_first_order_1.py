@@ -1,3 +1,6 @@
 exercise_order = make_order(250.0, new_order_id())
-answer = await result_of(await place_order(client, exercise_order), timeout=30)
+exercise_handle = await client.start_workflow(OrderWorkflow.run, exercise_order,
+                                              id=f"order-workflow-{exercise_order.order_id}",
+                                              task_queue=TASK_QUEUE)
+answer = await asyncio.wait_for(exercise_handle.result(), timeout=30)
 answer

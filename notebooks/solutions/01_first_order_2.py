@@ -1,2 +1,2 @@
-answer = len(history[history["event_type"] == "ActivityTaskScheduled"])
+answer = len(events[events["event_type"] == "ActivityTaskScheduled"])
 answer

@@ -1,3 +1,7 @@
-exercise_handle = await place_order(client, make_order(3000.0, new_order_id()))
-answer = await decide(exercise_handle, False)
+exercise_order = make_order(3000.0, new_order_id())
+exercise_handle = await client.start_workflow(OrderWorkflow.run, exercise_order,
+                                              id=f"order-workflow-{exercise_order.order_id}",
+                                              task_queue=TASK_QUEUE)
+answer = await asyncio.wait_for(exercise_handle.execute_update(OrderWorkflow.decide, False),
+                                timeout=10)
 answer

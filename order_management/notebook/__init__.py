@@ -14,6 +14,7 @@ display, chart, check and guard:
 - terminal: the `temporal` CLI, run from a cell as from a terminal
 - seed_snippets: the original demo's `asyncio.run(main())` snippets, verbatim in a cell
 - preflight: the OK/FAIL lines of 00_setup
+- learner_code: notebook 07's views of the learner's own workflow code (mistakes, replays)
 
 Everything a notebook imports is importable from here.
 """
@@ -40,6 +41,7 @@ from order_management.notebook.kernel_worker import (
     start_worker,
     stop_worker,
 )
+from order_management.notebook.learner_code import mistake_expected, replay_line, side_by_side
 from order_management.notebook.parameters import InvalidParameter, check_parameters
 from order_management.notebook.preflight import (
     Check,
@@ -64,6 +66,7 @@ __all__ = [
     "temporal_cli", "temporal_command", "terminate_if_running", "time_allowed",
     "watch_status", "web_ui_link", "workflow_link",
 ]
+__all__ += ["mistake_expected", "replay_line", "side_by_side"]
 
 from order_management.notebook.legacy_calls import (  # noqa: E402  (being retired)
     approve_if_waiting,
