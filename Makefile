@@ -72,3 +72,15 @@ lock: $(UV_STAMP)
 
 clean: stop
 	rm -rf $(VENV) .temporal .pytest_cache
+
+# A room: JupyterHub on this machine, one system user per attendee (root; see the README's
+# "Run it for a room"). Built from a Python every attendee may run, not the pyenv one.
+ROOM_PYTHON ?= /usr/bin/python3
+.PHONY: room room-stop
+
+# uv (the Makefile's pinned one) installs the room's environment from uv.lock.
+room: $(UV_STAMP)
+	@ROOM_UV=$(abspath $(BIN)/uv) $(ROOM_PYTHON) -m order_management.hosting.room.environment start
+
+room-stop:
+	@$(ROOM_PYTHON) -m order_management.hosting.room.environment stop
