@@ -40,7 +40,8 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.async_api import BrowserContext, Locator, Page, Request, Response, async_playwright
+from playwright.async_api import (Browser, BrowserContext, Locator, Page, Request, Response,
+                                  async_playwright)
 
 from order_management import devserver
 from order_management.hosting.jupyter import WEB_UI_TITLE, web_ui_path
@@ -56,6 +57,18 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """A headless Chromium (Debian's) for the duration of the block."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                   args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
 
 LAB_START_SECONDS = 60
 STOP_SECONDS = 30

@@ -27,13 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, async_playwright
+from playwright.async_api import Browser, Locator, Page
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -41,8 +41,8 @@ from order_management.hosting.room import processes
 from order_management.hosting.room.settings import namespace_of, system_user
 
 from .conftest import REPO, RunningServer, _bindable, free_port
-from .test_browser import (CHROMIUM, CHROMIUM_FLAGS, KERNEL_READY_SECONDS, RUN_ALL_SECONDS,
-                           UI_SECONDS, VIEWPORT, run_all_from_menu, step, wait_during_run_all,
+from .test_browser import (CHROMIUM, KERNEL_READY_SECONDS, RUN_ALL_SECONDS, UI_SECONDS,
+                           VIEWPORT, chromium, run_all_from_menu, step, wait_during_run_all,
                            wait_until_run_all_succeeds)
 
 # The first `make room` on a machine builds the shared environment (about 90 s here).
@@ -120,17 +120,6 @@ def running_room(**temporal: str) -> Iterator[Room]:
         subprocess.run([sys.executable, "-m", "order_management.hosting.room.environment",
                         "remove"], cwd=REPO, env=environment, stdin=subprocess.DEVNULL, check=True)
         shutil.rmtree(directory)
-
-
-@asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                   args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def new_attendee_page(browser: Browser) -> Page:

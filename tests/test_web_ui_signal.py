@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from order_management import config
@@ -22,7 +22,7 @@ from order_management.shared import OrderStatus, make_order
 from order_management.workflow import OrderWorkflow
 
 from .conftest import RunningServer, running_worker
-from .test_browser import CHROMIUM, CHROMIUM_FLAGS, VIEWPORT
+from .test_browser import CHROMIUM, VIEWPORT, chromium
 
 IGNORED = "approve_order() ignored: approve_order takes true or false"
 
@@ -34,13 +34,8 @@ pytestmark = [
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                   args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        yield browser
 
 
 async def test_an_empty_signal_from_the_web_ui_leaves_the_order_waiting(
