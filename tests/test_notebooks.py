@@ -270,7 +270,7 @@ KEY_OUTPUTS = {
 
 # -- parameter variants, exercises untouched ------------------------------------------------
 
-@pytest.mark.parametrize("amount", [1000.0, 1000.01, 5000.0])
+@pytest.mark.parametrize("amount", [1000.0, 1000.01])  # the threshold, either side
 def test_first_order_explains_any_amount(amount: float, notebook_server: NotebookServer) -> None:
     result = run("01_first_order", notebook_server,
                  {"ORDER_AMOUNT": amount, "MOCK_DELAY_SECONDS": 0.2})
@@ -284,10 +284,8 @@ def test_first_order_explains_any_amount(amount: float, notebook_server: Noteboo
 
 
 @pytest.mark.parametrize(("amount", "approve", "ending"), [
-    (500.0, True, "completed"),
     (1000.0, True, "completed"),
     (1000.01, True, "completed"),
-    (5000.0, True, "completed"),
     (1500.0, False, "rejected"),
     (1500.0, None, "approval_timed_out"),
 ])
@@ -380,10 +378,9 @@ def test_human_approval_runs_all_twice_in_one_kernel(notebook_server: NotebookSe
 
 @pytest.mark.parametrize(("name", "parameters", "line"), [
     ("04_histories_as_dataframes", {"MOCK_DELAY_SECONDS": 0.0}, "(deterministic)"),
-    ("05_durability", {"MOCK_DELAY_SECONDS": 1.0}, "Orders charged more than once: none"),
     ("06_beyond_the_basics", {"MOCK_DELAY_SECONDS": 0.0}, "Deleted the schedule ledger-report."),
 ])
-def test_histories_durability_and_beyond_run_all_twice_in_one_kernel(
+def test_histories_and_beyond_run_all_twice_in_one_kernel(
         name: str, parameters: dict[str, Any], line: str,
         notebook_server: NotebookServer) -> None:
     for text in run_all_in_one_kernel(name, notebook_server, parameters, times=2):
