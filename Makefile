@@ -17,9 +17,9 @@ TEST_STAMP := $(VENV)/.installed-test
 # Jupyter refuses to run as root (containers, CI) unless told it may; token auth stays on.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup setup-test lab test server stop status reset bench lock clean
+.PHONY: setup setup-test lab test test-fast lint server stop status reset bench lock clean
 
-# What the workshop runs on: no test tools (tests/test_install.py checks it).
+# What the workshop runs on: no test tools (tests/integration/test_install.py checks it).
 setup: $(LAB_STAMP)
 
 # The same, plus pytest, Playwright, hypothesis and the rest of the `test` extra.
@@ -47,16 +47,24 @@ lab: setup
 test: setup-test
 	$(BIN)/python -m pytest
 
+# The fast tier: unit and time-skipping tests, no notebook, browser, room or fresh venv.
+test-fast: setup-test
+	$(BIN)/python -m pytest tests --ignore=tests/integration
+
+lint: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 # The Web UI under /temporal, the path `make lab`'s proxy forwards, so `make lab` reuses this
 # server; http://localhost:8233 still opens it.
 server: setup
-	@$(BIN)/python -m order_management.devserver start --ui-public-path /temporal
+	@$(BIN)/python -m order_management.local.devserver start --ui-public-path /temporal
 
 stop:
-	@test -x $(BIN)/python && $(BIN)/python -m order_management.devserver stop || true
+	@test -x $(BIN)/python && $(BIN)/python -m order_management.local.devserver stop || true
 
 status: setup
-	@$(BIN)/python -m order_management.devserver status
+	@$(BIN)/python -m order_management.local.devserver status
 
 # Clears workflows and the ledger between workshop sessions.
 reset: stop

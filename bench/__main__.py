@@ -38,9 +38,9 @@ from bench.measure import (
     throughput,
     warm_up,
 )
-from order_management import devserver
+from order_management.local import devserver
+from order_management.notebook.worker_process import WorkerProcess
 from order_management.worker import build_worker, polling
-from order_management.worker_process import WorkerProcess
 from tests.conftest import REPO, free_port
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -68,12 +68,15 @@ async def default_config_figures(address: str, args: argparse.Namespace) -> dict
     client = await Client.connect(address)
     floor_queue = _queue("floor")
     async with polling(floor_worker(client, floor_queue)):
-        floor = (await latencies(client, {"floor": (floor_queue, run_floor)}, args.runs,
-                                 WARMUP_RUNS))["floor"]
+        floor = (
+            await latencies(client, {"floor": (floor_queue, run_floor)}, args.runs, WARMUP_RUNS)
+        )["floor"]
         per_second = await throughput(client, floor_queue, run_floor, args.orders)
-    return {"default_config_floor_latency_median_ms": floor.median_ms,
-            "default_config_floor_latency_p95_ms": floor.p95_ms,
-            "default_config_throughput_floor": per_second}
+    return {
+        "default_config_floor_latency_median_ms": floor.median_ms,
+        "default_config_floor_latency_p95_ms": floor.p95_ms,
+        "default_config_throughput_floor": per_second,
+    }
 
 
 async def workshop_figures(address: str, args: argparse.Namespace) -> dict[str, float]:
@@ -81,11 +84,16 @@ async def workshop_figures(address: str, args: argparse.Namespace) -> dict[str, 
     against the worker in a process of its own, in turns (`--rounds`), averaged."""
     client = await Client.connect(address)
     order_queue, floor_queue = _queue("orders"), _queue("floor")
-    async with polling(build_worker(client, order_queue)), \
-            polling(floor_worker(client, floor_queue)):
-        measured = await latencies(client, {"order": (order_queue, run_order),
-                                            "floor": (floor_queue, run_floor)},
-                                   args.runs, WARMUP_RUNS)
+    async with (
+        polling(build_worker(client, order_queue)),
+        polling(floor_worker(client, floor_queue)),
+    ):
+        measured = await latencies(
+            client,
+            {"order": (order_queue, run_order), "floor": (floor_queue, run_floor)},
+            args.runs,
+            WARMUP_RUNS,
+        )
         floor_per_second = await throughput(client, floor_queue, run_floor, args.orders)
     in_kernel, in_process = [], []
     for _ in range(args.rounds):
@@ -98,20 +106,28 @@ async def workshop_figures(address: str, args: argparse.Namespace) -> dict[str, 
         finally:
             worker.stop()
     order, floor = measured["order"], measured["floor"]
-    return {"order_latency_median_ms": order.median_ms, "order_latency_p95_ms": order.p95_ms,
-            "floor_latency_median_ms": floor.median_ms, "floor_latency_p95_ms": floor.p95_ms,
-            "throughput_floor": floor_per_second,
-            "throughput_in_kernel": statistics.mean(in_kernel),
-            "throughput_separate_process": statistics.mean(in_process),
-            "throughput_rounds": {"in_kernel": in_kernel, "separate_process": in_process}}
+    return {
+        "order_latency_median_ms": order.median_ms,
+        "order_latency_p95_ms": order.p95_ms,
+        "floor_latency_median_ms": floor.median_ms,
+        "floor_latency_p95_ms": floor.p95_ms,
+        "throughput_floor": floor_per_second,
+        "throughput_in_kernel": statistics.mean(in_kernel),
+        "throughput_separate_process": statistics.mean(in_process),
+        "throughput_rounds": {"in_kernel": in_kernel, "separate_process": in_process},
+    }
 
 
 def notebook_times(address: str, state: Path) -> dict[str, float | str]:
-    """Run All of every notebook with its defaults, as tests/test_notebooks.py runs them."""
-    from tests.test_notebooks import NOTEBOOKS, NotebookServer, run
+    """Run All of every notebook with its defaults, as tests/integration/test_run_all.py does."""
+    from tests.helpers.notebooks import NOTEBOOKS, NotebookServer, run
 
-    env = dict(os.environ, TEMPORAL_ADDRESS=address, ORDER_STATE_DIR=str(state),
-               ORDER_LEDGER_DB=str(state / "notebooks-ledger.db"))
+    env = dict(
+        os.environ,
+        TEMPORAL_ADDRESS=address,
+        ORDER_STATE_DIR=str(state),
+        ORDER_LEDGER_DB=str(state / "notebooks-ledger.db"),
+    )
     server = NotebookServer(port=int(address.rsplit(":", 1)[1]), env=env)
     times: dict[str, float | str] = {}
     for name in NOTEBOOKS:
@@ -126,8 +142,13 @@ def notebook_times(address: str, state: Path) -> dict[str, float | str]:
 
 def suite_time() -> dict[str, Any]:
     began = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                          cwd=REPO, capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     seconds = time.monotonic() - began
     summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
     return {"test_suite_seconds": round(seconds, 1), "test_suite_summary": summary}
@@ -143,10 +164,14 @@ def temporal_version() -> str:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
-        "cores": os.cpu_count(), "python": platform.python_version(),
-        "temporal": temporal_version(), "dynamic_config": devserver.DYNAMIC_CONFIG,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "temporal": temporal_version(),
+        "dynamic_config": devserver.DYNAMIC_CONFIG,
         "sqlite_pragmas": devserver.SQLITE_PRAGMAS,
-        "orders": args.orders, "latency_runs": args.runs, "throughput_rounds_run": args.rounds,
+        "orders": args.orders,
+        "latency_runs": args.runs,
+        "throughput_rounds_run": args.rounds,
         # Other jobs on the machine move every figure: this says how busy it was.
         "load_average_before": os.getloadavg()[0],
     }
@@ -166,57 +191,73 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         print("The test suite ...", flush=True)
         results.update(suite_time())
     results["load_average_after"] = os.getloadavg()[0]
-    results["latency_ratio"] = results["order_latency_median_ms"] / results[
-        "floor_latency_median_ms"]
-    results["throughput_in_kernel_vs_process"] = (results["throughput_in_kernel"]
-                                                  / results["throughput_separate_process"])
-    results["throughput_in_kernel_vs_floor"] = (results["throughput_in_kernel"]
-                                                / results["throughput_floor"])
+    results["latency_ratio"] = (
+        results["order_latency_median_ms"] / results["floor_latency_median_ms"]
+    )
+    results["throughput_in_kernel_vs_process"] = (
+        results["throughput_in_kernel"] / results["throughput_separate_process"]
+    )
+    results["throughput_in_kernel_vs_floor"] = (
+        results["throughput_in_kernel"] / results["throughput_floor"]
+    )
     return results
 
 
 def table(results: Mapping[str, Any]) -> str:
     rows = [
-        ("machine", f"{results['cores']} cores, Python {results['python']}, load average "
-                    f"{results['load_average_before']:.1f} before, "
-                    f"{results['load_average_after']:.1f} after"),
+        (
+            "machine",
+            f"{results['cores']} cores, Python {results['python']}, load average "
+            f"{results['load_average_before']:.1f} before, "
+            f"{results['load_average_after']:.1f} after",
+        ),
         ("temporal", results["temporal"].replace("\n", " ")),
-        ("floor latency, default server settings",
-         _ms(results, "default_config_floor_latency")),
+        ("floor latency, default server settings", _ms(results, "default_config_floor_latency")),
         ("floor latency, workshop settings", _ms(results, "floor_latency")),
         ("order latency", _ms(results, "order_latency")),
         ("latency ratio (order / floor)", f"{results['latency_ratio']:.2f}x  (goal <= 1.3x)"),
-        ("floor throughput, default server settings",
-         f"{results['default_config_throughput_floor']:.1f}/s"),
+        (
+            "floor throughput, default server settings",
+            f"{results['default_config_throughput_floor']:.1f}/s",
+        ),
         ("floor throughput, workshop settings", f"{results['throughput_floor']:.1f}/s"),
         ("orders/s, worker in the event loop", f"{results['throughput_in_kernel']:.1f}/s"),
         ("orders/s, worker in its own process", f"{results['throughput_separate_process']:.1f}/s"),
-        ("in-loop vs process", f"{results['throughput_in_kernel_vs_process']:.2f}x  "
-                               "(goal >= 0.9x)"),
+        (
+            "in-loop vs process",
+            f"{results['throughput_in_kernel_vs_process']:.2f}x  (goal >= 0.9x)",
+        ),
         ("in-loop vs floor", f"{results['throughput_in_kernel_vs_floor']:.2f}x"),
     ]
     for name, seconds in results.get("notebook_run_all_seconds", {}).items():
         rows.append((f"Run All {name}", f"{seconds} s" if isinstance(seconds, float) else seconds))
     if "test_suite_seconds" in results:
-        rows.append(("test suite", f"{results['test_suite_seconds']} s  "
-                                   f"({results['test_suite_summary']})"))
+        rows.append(
+            ("test suite", f"{results['test_suite_seconds']} s  ({results['test_suite_summary']})")
+        )
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
 
 
 def _ms(results: Mapping[str, Any], prefix: str) -> str:
-    return (f"median {results[prefix + '_median_ms']:.1f} ms, "
-            f"p95 {results[prefix + '_p95_ms']:.1f} ms")
+    return (
+        f"median {results[prefix + '_median_ms']:.1f} ms, p95 {results[prefix + '_p95_ms']:.1f} ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="skip the notebooks and the test suite")
+    parser.add_argument(
+        "--quick", action="store_true", help="skip the notebooks and the test suite"
+    )
     parser.add_argument("--orders", type=int, default=500, help="concurrent orders (500)")
     parser.add_argument("--runs", type=int, default=50, help="sequential runs for latency (50)")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="throughput rounds, in-loop and separate process in turn (2)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="throughput rounds, in-loop and separate process in turn (2)",
+    )
     args = parser.parse_args(argv)
     results = measure(args)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
@@ -228,6 +269,6 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     # Skip interpreter teardown, as the workshop's scripts do (sdk-python issue #300).
-    from order_management.connection import exit_process
+    from order_management.local.connection import exit_process
 
     exit_process(main())

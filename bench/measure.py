@@ -47,9 +47,11 @@ async def run_order(client: Client, task_queue: str, unique: str) -> None:
 
 async def run_floor(client: Client, task_queue: str, unique: str) -> None:
     await asyncio.wait_for(
-        client.execute_workflow(FloorWorkflow.run, ORDER_ACTIVITIES, id=f"floor-{unique}",
-                                task_queue=task_queue),
-        RESULT_TIMEOUT_SECONDS)
+        client.execute_workflow(
+            FloorWorkflow.run, ORDER_ACTIVITIES, id=f"floor-{unique}", task_queue=task_queue
+        ),
+        RESULT_TIMEOUT_SECONDS,
+    )
 
 
 def floor_worker(client: Client, task_queue: str) -> Worker:
@@ -63,8 +65,9 @@ async def warm_up(client: Client, task_queue: str, run: Run, count: int) -> None
         await run(client, task_queue, uuid.uuid4().hex[:12])
 
 
-async def latencies(client: Client, kinds: Mapping[str, tuple[str, Run]], runs: int,
-                    warmup: int) -> dict[str, Latency]:
+async def latencies(
+    client: Client, kinds: Mapping[str, tuple[str, Run]], runs: int, warmup: int
+) -> dict[str, Latency]:
     """Start-to-result times of `runs` workflows of each kind (name -> (task queue, run)),
     one at a time, the kinds taking turns, so that a busy machine slows them all alike."""
     for task_queue, run in kinds.values():
@@ -75,9 +78,14 @@ async def latencies(client: Client, kinds: Mapping[str, tuple[str, Run]], runs: 
             began = time.perf_counter()
             await run(client, task_queue, uuid.uuid4().hex[:12])
             samples[name].append((time.perf_counter() - began) * 1000)
-    return {name: Latency(median_ms=statistics.median(times),
-                          p95_ms=statistics.quantiles(times, n=20)[-1], runs=runs)
-            for name, times in samples.items()}
+    return {
+        name: Latency(
+            median_ms=statistics.median(times),
+            p95_ms=statistics.quantiles(times, n=20)[-1],
+            runs=runs,
+        )
+        for name, times in samples.items()
+    }
 
 
 async def throughput(client: Client, task_queue: str, run: Run, count: int) -> float:

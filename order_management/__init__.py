@@ -1,18 +1,22 @@
 """order_management: the Temporal order-management workshop, as an importable package.
 
-Modules, one concept each:
+The seed's files, at the top where its commands expect them:
 - shared: the order, its result and status values, validation (used by every side)
 - workflow: OrderWorkflow, the deterministic orchestration (approval, steps, saga)
 - activities: the side effects, calls to mock services
+- worker, starter, test_approval: run a worker, place an order, walk through an approval
+
+Beside them:
 - ledger: the mock services' books in SQLite, the proof of exactly-once
-- config, connection, devserver: where Temporal is, and the local dev server
-- worker, starter, orders: running workers, placing orders, sending them messages
-- notifications, sub_orders, search_attributes, batch: beyond the basics (a notification
-  activity, child workflows, typed search attributes, a scheduled ledger report)
-- worker_process, outages: a worker in its own process, and outages on purpose (notebook 05)
-- warehouse: picking an order's units, a long activity that heartbeats (notebook 05)
-- notebook/: what a workshop cell needs besides the SDK (the kernel's worker, one-line errors,
-  the code on screen, links, parameters, exercises, widgets, the CLI from a cell, preflight)
+- orders: the client side for scripts (place an order, send it messages)
+- history: what Temporal recorded about a workflow, as tables and charts
+
+Subpackages, one concern each (arrows point down: notebook uses the rest, never the reverse):
+- notebook/: what a workshop cell needs besides the SDK (display, one-line errors, the code
+  on screen, exercises, outages on purpose for notebook 05)
+- hosting/: the workshop inside a Jupyter server, and a room on JupyterHub
+- beyond/: the "beyond the basics" workflows and activities (notebooks 05 and 06)
+- local/: where Temporal is, the local dev server, the connection, worker logs
 """
 
 __version__ = "0.1.0"

@@ -21,8 +21,8 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from order_management import config
 from order_management.ledger import Ledger, OrderRun, OutOfStock
+from order_management.local import config
 from order_management.shared import Order
 
 # Why a permanent failure happened, by step: the error type a workflow (or a test) can match.
@@ -53,8 +53,12 @@ async def _call_service(order: Order, step: str) -> None:
         await asyncio.sleep(order.mock_delay_seconds)
     if order.fail_at == step and order.transient_failures == 0:
         error_type, reason = REFUSALS[step]
-        raise ApplicationError(f"{reason} (fail_at={step!r})", type=error_type,
-                               non_retryable=True, category=ApplicationErrorCategory.BENIGN)
+        raise ApplicationError(
+            f"{reason} (fail_at={step!r})",
+            type=error_type,
+            non_retryable=True,
+            category=ApplicationErrorCategory.BENIGN,
+        )
 
 
 def _answer_lost(order: Order, step: str) -> None:
@@ -78,8 +82,12 @@ async def reserve_inventory(order: Order) -> str:
     try:
         reservation_id = await asyncio.to_thread(ledger().reserve, _order_run(order), order.items)
     except OutOfStock as err:
-        raise ApplicationError(str(err), type="OutOfStock", non_retryable=True,
-                               category=ApplicationErrorCategory.BENIGN) from None
+        raise ApplicationError(
+            str(err),
+            type="OutOfStock",
+            non_retryable=True,
+            category=ApplicationErrorCategory.BENIGN,
+        ) from None
     _answer_lost(order, "inventory")
     activity.logger.info("Reserved %s for %s", reservation_id, order.order_id)
     return reservation_id

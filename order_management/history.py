@@ -12,11 +12,11 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from temporalio.api.common.v1 import Payload, Payloads
@@ -31,12 +31,38 @@ from temporalio.worker import WorkflowReplayResult
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-HISTORY_COLUMNS = ["event_id", "time", "event_type", "activity", "attempt", "duration",
-                   "identity", "details"]
-SPAN_COLUMNS = ["workflow_id", "activity", "activity_id", "scheduled", "started", "closed",
-                "attempts", "outcome", "retry_wait", "duration"]
-WORKFLOW_COLUMNS = ["workflow_id", "run_id", "workflow_type", "status", "start_time",
-                    "close_time", "duration", "task_queue"]
+HISTORY_COLUMNS = [
+    "event_id",
+    "time",
+    "event_type",
+    "activity",
+    "attempt",
+    "duration",
+    "identity",
+    "details",
+]
+SPAN_COLUMNS = [
+    "workflow_id",
+    "activity",
+    "activity_id",
+    "scheduled",
+    "started",
+    "closed",
+    "attempts",
+    "outcome",
+    "retry_wait",
+    "duration",
+]
+WORKFLOW_COLUMNS = [
+    "workflow_id",
+    "run_id",
+    "workflow_type",
+    "status",
+    "start_time",
+    "close_time",
+    "duration",
+    "task_queue",
+]
 
 DETAILS_WIDTH = 120
 """Longer details (an order's JSON, a stack of messages) are cut here to keep tables readable."""
@@ -52,6 +78,7 @@ def scheduled_activities(history: WorkflowHistory) -> list[str]:
 
 
 # -- one row per event ----------------------------------------------------------------------
+
 
 def readable(enum_name: str, prefix: str = "") -> str:
     """EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> ActivityTaskScheduled (as the Web UI writes it)."""
@@ -83,9 +110,14 @@ _OPENED_BY = {
     "ChildWorkflowExecutionCompleted": "initiated_event_id",
     "ChildWorkflowExecutionFailed": "initiated_event_id",
 }
-_WORKFLOW_CLOSED = {"WorkflowExecutionCompleted", "WorkflowExecutionFailed",
-                    "WorkflowExecutionTimedOut", "WorkflowExecutionTerminated",
-                    "WorkflowExecutionCanceled", "WorkflowExecutionContinuedAsNew"}
+_WORKFLOW_CLOSED = {
+    "WorkflowExecutionCompleted",
+    "WorkflowExecutionFailed",
+    "WorkflowExecutionTimedOut",
+    "WorkflowExecutionTerminated",
+    "WorkflowExecutionCanceled",
+    "WorkflowExecutionContinuedAsNew",
+}
 
 
 def history_frame(history: WorkflowHistory) -> pd.DataFrame:
@@ -104,16 +136,18 @@ def history_frame(history: WorkflowHistory) -> pd.DataFrame:
     for event in history.events:
         by_id[event.event_id] = event
         kind = event_type_name(event)
-        rows.append({
-            "event_id": event.event_id,
-            "time": event.event_time.ToDatetime(tzinfo=timezone.utc),
-            "event_type": kind,
-            "activity": _activity_name(event, by_id),
-            "attempt": _attempt(event, by_id),
-            "duration": _duration(event, kind, by_id, history.events[0]),
-            "identity": getattr(_attributes(event), "identity", "") or None,
-            "details": _details(event, kind),
-        })
+        rows.append(
+            {
+                "event_id": event.event_id,
+                "time": event.event_time.ToDatetime(tzinfo=timezone.utc),
+                "event_type": kind,
+                "activity": _activity_name(event, by_id),
+                "attempt": _attempt(event, by_id),
+                "duration": _duration(event, kind, by_id, history.events[0]),
+                "identity": getattr(_attributes(event), "identity", "") or None,
+                "details": _details(event, kind),
+            }
+        )
     frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
     frame["attempt"] = frame["attempt"].astype("Int64")
@@ -141,8 +175,9 @@ def _attempt(event: HistoryEvent, by_id: dict[int, HistoryEvent]) -> int | None:
     return None
 
 
-def _duration(event: HistoryEvent, kind: str, by_id: dict[int, HistoryEvent],
-              first: HistoryEvent) -> timedelta | None:
+def _duration(
+    event: HistoryEvent, kind: str, by_id: dict[int, HistoryEvent], first: HistoryEvent
+) -> timedelta | None:
     if kind in _WORKFLOW_CLOSED:
         opened = first
     else:
@@ -153,6 +188,7 @@ def _duration(event: HistoryEvent, kind: str, by_id: dict[int, HistoryEvent],
 
 
 # -- details ------------------------------------------------------------------------------
+
 
 def _value(payload: Payload) -> Any:
     return DataConverter.default.payload_converter.from_payload(payload)
@@ -189,17 +225,21 @@ def _seconds(duration: Any) -> str:
 
 def _scheduled(a: Any) -> str:
     retry = a.retry_policy
-    return (f"timeout {_seconds(a.start_to_close_timeout)}; retries every "
-            f"{_seconds(retry.initial_interval)} x{retry.backoff_coefficient:g} "
-            f"up to {_seconds(retry.maximum_interval)}")
+    return (
+        f"timeout {_seconds(a.start_to_close_timeout)}; retries every "
+        f"{_seconds(retry.initial_interval)} x{retry.backoff_coefficient:g} "
+        f"up to {_seconds(retry.maximum_interval)}"
+    )
 
 
 def _started(a: Any) -> str:
     if a.attempt <= 1:
         return ""
     failed = a.attempt - 1
-    return (f"after {failed} failed attempt{'s' if failed > 1 else ''}; last failure: "
-            f"{failure_text(a.last_failure)}")
+    return (
+        f"after {failed} failed attempt{'s' if failed > 1 else ''}; last failure: "
+        f"{failure_text(a.last_failure)}"
+    )
 
 
 def _update_outcome(a: Any) -> str:
@@ -209,18 +249,21 @@ def _update_outcome(a: Any) -> str:
 
 
 DETAILS: dict[str, Callable[[Any], str]] = {
-    "WorkflowExecutionStarted": lambda a: f"{a.workflow_type.name} on task queue "
-    f"{a.task_queue.name}, input {_arguments(a.input)}",
+    "WorkflowExecutionStarted": lambda a: (
+        f"{a.workflow_type.name} on task queue {a.task_queue.name}, input {_arguments(a.input)}"
+    ),
     "WorkflowExecutionCompleted": lambda a: _result(a.result),
     "WorkflowExecutionFailed": lambda a: failure_text(a.failure),
     "WorkflowExecutionTerminated": lambda a: f"terminated: {a.reason}",
     "WorkflowExecutionSignaled": lambda a: f"signal {a.signal_name}({_arguments(a.input)})",
-    "WorkflowExecutionUpdateAccepted": lambda a: f"update {a.accepted_request.input.name}"
-    f"({_arguments(a.accepted_request.input.args)})",
+    "WorkflowExecutionUpdateAccepted": lambda a: (
+        f"update {a.accepted_request.input.name}({_arguments(a.accepted_request.input.args)})"
+    ),
     "WorkflowExecutionUpdateCompleted": _update_outcome,
-    "WorkflowTaskFailed": lambda a: readable(WorkflowTaskFailedCause.Name(a.cause),
-                                             "WORKFLOW_TASK_FAILED_CAUSE_")
-    + f": {a.failure.message}",
+    "WorkflowTaskFailed": lambda a: (
+        readable(WorkflowTaskFailedCause.Name(a.cause), "WORKFLOW_TASK_FAILED_CAUSE_")
+        + f": {a.failure.message}"
+    ),
     "ActivityTaskScheduled": _scheduled,
     "ActivityTaskStarted": _started,
     "ActivityTaskCompleted": lambda a: _result(a.result),
@@ -230,15 +273,16 @@ DETAILS: dict[str, Callable[[Any], str]] = {
     "TimerFired": lambda a: f"timer {a.timer_id} fired",
     "TimerCanceled": lambda a: f"timer {a.timer_id} canceled",
     # e.g. workflow.patched(): core_patch: patch-data {"id":"fraud-check","deprecated":false}
-    "MarkerRecorded": lambda a: f"{a.marker_name}: " + ", ".join(
-        f"{key} {_arguments(value)}" for key, value in a.details.items()),
+    "MarkerRecorded": lambda a: (
+        f"{a.marker_name}: "
+        + ", ".join(f"{key} {_arguments(value)}" for key, value in a.details.items())
+    ),
     "UpsertWorkflowSearchAttributes": lambda a: ", ".join(
         f"{key}={_brief(_value(value))}"
-        for key, value in a.search_attributes.indexed_fields.items()),
+        for key, value in a.search_attributes.indexed_fields.items()
+    ),
 }
 """How to describe each event type in one line (event types not listed have no details)."""
-
-
 
 
 def _details(event: HistoryEvent, kind: str) -> str:
@@ -250,6 +294,7 @@ def _details(event: HistoryEvent, kind: str) -> str:
 
 
 # -- one row per activity execution: the timeline -------------------------------------------
+
 
 def activity_spans(histories: WorkflowHistory | Iterable[WorkflowHistory]) -> pd.DataFrame:
     """One row per activity the workflow(s) scheduled, for a timeline.
@@ -271,8 +316,12 @@ def activity_spans(histories: WorkflowHistory | Iterable[WorkflowHistory]) -> pd
     return frame
 
 
-_OUTCOMES = {"ActivityTaskCompleted": "completed", "ActivityTaskFailed": "failed",
-             "ActivityTaskTimedOut": "timed out", "ActivityTaskCanceled": "canceled"}
+_OUTCOMES = {
+    "ActivityTaskCompleted": "completed",
+    "ActivityTaskFailed": "failed",
+    "ActivityTaskTimedOut": "timed out",
+    "ActivityTaskCanceled": "canceled",
+}
 
 
 def _spans_of(history: WorkflowHistory) -> list[dict[str, Any]]:
@@ -283,13 +332,17 @@ def _spans_of(history: WorkflowHistory) -> list[dict[str, Any]]:
         attributes = _attributes(event)
         if kind == "ActivityTaskScheduled":
             spans[event.event_id] = {
-                "workflow_id": history.workflow_id, "activity": attributes.activity_type.name,
-                "activity_id": attributes.activity_id, "scheduled": moment, "started": None,
-                "closed": None, "attempts": None, "outcome": "running",
+                "workflow_id": history.workflow_id,
+                "activity": attributes.activity_type.name,
+                "activity_id": attributes.activity_id,
+                "scheduled": moment,
+                "started": None,
+                "closed": None,
+                "attempts": None,
+                "outcome": "running",
             }
         elif kind == "ActivityTaskStarted":
-            spans[attributes.scheduled_event_id].update(started=moment,
-                                                        attempts=attributes.attempt)
+            spans[attributes.scheduled_event_id].update(started=moment, attempts=attributes.attempt)
         elif kind in _OUTCOMES:
             spans[attributes.scheduled_event_id].update(closed=moment, outcome=_OUTCOMES[kind])
     return list(spans.values())
@@ -317,15 +370,23 @@ def plot_timeline(spans: pd.DataFrame, ax: Axes | None = None, title: str | None
         colour = colours[span.activity]
         ax.barh(lane, started - scheduled, left=scheduled, color=colour, alpha=0.3)
         failed = span.outcome not in ("completed", "running")
-        ax.barh(lane, closed - started, left=started, color=colour,
-                edgecolor="black" if failed else colour, linewidth=0.5,
-                hatch="//" if failed else None)
+        ax.barh(
+            lane,
+            closed - started,
+            left=started,
+            color=colour,
+            edgecolor="black" if failed else colour,
+            linewidth=0.5,
+            hatch="//" if failed else None,
+        )
     ax.set_yticks(range(len(lanes)), lanes)
     ax.invert_yaxis()  # the first lane on top, as in a history read top to bottom
     ax.set_xlabel("seconds since the first activity was scheduled")
     legend = [Patch(color=colours[name], label=name) for name in names]
-    legend += [Patch(facecolor="lightgrey", alpha=0.5, label="retrying (failed attempts, backoff)"),
-               Patch(facecolor="white", edgecolor="black", hatch="//", label="failed")]
+    legend += [
+        Patch(facecolor="lightgrey", alpha=0.5, label="retrying (failed attempts, backoff)"),
+        Patch(facecolor="white", edgecolor="black", hatch="//", label="failed"),
+    ]
     ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     ax.set_title(title or _timeline_title(spans, by_order))
     return ax
@@ -342,8 +403,10 @@ def _timeline_title(spans: pd.DataFrame, by_order: bool) -> str:
 
 # -- visibility: the workflows the server knows --------------------------------------------
 
-async def workflows_frame(client: Client, query: str = "", *, at_least: int = 0,
-                          timeout: float = 10.0) -> pd.DataFrame:
+
+async def workflows_frame(
+    client: Client, query: str = "", *, at_least: int = 0, timeout: float = 10.0
+) -> pd.DataFrame:
     """The workflows matching a visibility query (e.g. "WorkflowType = 'OrderWorkflow'"),
     newest first: workflow_id, run_id, workflow_type, status (Running, Completed, Failed...),
     start_time, close_time, duration and task_queue.
@@ -363,9 +426,11 @@ async def workflows_frame(client: Client, query: str = "", *, at_least: int = 0,
         if len(rows) >= at_least:
             break
         if time.monotonic() >= deadline:
-            raise TimeoutError(f"Only {len(rows)} of the {at_least} expected workflows match "
-                               f"{query!r} after {timeout:g} s; the server's visibility store "
-                               "lags behind, or fewer workflows exist. Run the cell again.")
+            raise TimeoutError(
+                f"Only {len(rows)} of the {at_least} expected workflows match "
+                f"{query!r} after {timeout:g} s; the server's visibility store "
+                "lags behind, or fewer workflows exist. Run the cell again."
+            )
         await asyncio.sleep(0.2)
     frame = pd.DataFrame(rows, columns=WORKFLOW_COLUMNS)
     for column in ("start_time", "close_time"):
@@ -376,15 +441,18 @@ async def workflows_frame(client: Client, query: str = "", *, at_least: int = 0,
 
 def _workflow_row(workflow: Any) -> dict[str, Any]:
     return {
-        "workflow_id": workflow.id, "run_id": workflow.run_id,
+        "workflow_id": workflow.id,
+        "run_id": workflow.run_id,
         "workflow_type": workflow.workflow_type,
         "status": readable(workflow.status.name) if workflow.status else None,
-        "start_time": workflow.start_time, "close_time": workflow.close_time,
+        "start_time": workflow.start_time,
+        "close_time": workflow.close_time,
         "task_queue": workflow.task_queue,
     }
 
 
 # -- saving and replaying a history --------------------------------------------------------
+
 
 def save_history(history: WorkflowHistory, folder: Path | str) -> Path:
     """Write the history as JSON (the format the Web UI and `temporal workflow show
@@ -412,8 +480,10 @@ class ReplayOutcome:
 
     def __str__(self) -> str:
         if self.deterministic:
-            return (f"{self.workflow_id}: replayed {self.events} events; the code makes the "
-                    "same decisions the history recorded (deterministic)")
+            return (
+                f"{self.workflow_id}: replayed {self.events} events; the code makes the "
+                "same decisions the history recorded (deterministic)"
+            )
         return f"{self.workflow_id}: NOT deterministic: {self.problem}"
 
 
@@ -421,9 +491,12 @@ def replay_outcome(result: WorkflowReplayResult) -> ReplayOutcome:
     """The outcome of `Replayer(...).replay_workflow(history, raise_on_replay_failure=False)`,
     with the reason of a failure cut down to its message (the SDK's is a debug dump)."""
     failure = result.replay_failure
-    return ReplayOutcome(workflow_id=result.history.workflow_id,
-                         events=len(result.history.events), deterministic=failure is None,
-                         problem=None if failure is None else replay_failure_reason(failure))
+    return ReplayOutcome(
+        workflow_id=result.history.workflow_id,
+        events=len(result.history.events),
+        deterministic=failure is None,
+        problem=None if failure is None else replay_failure_reason(failure),
+    )
 
 
 def replay_failure_reason(failure: Exception) -> str:

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from order_management import config
+from order_management.local import config
 from order_management.shared import OrderItem
 
 if TYPE_CHECKING:
@@ -142,8 +142,14 @@ class Ledger:
                     "UPDATE stock SET on_hand = on_hand - ? WHERE product_id = ?",
                     (item.quantity, item.product_id),
                 )
-                _record(db, run, "reserve", reference, product_id=item.product_id,
-                        quantity=item.quantity)
+                _record(
+                    db,
+                    run,
+                    "reserve",
+                    reference,
+                    product_id=item.product_id,
+                    quantity=item.quantity,
+                )
             _mark_done(db, run, "reserve", reference)
             return reference
 
@@ -225,8 +231,17 @@ class Ledger:
     def entries_frame(self, order_id: str | None = None) -> pd.DataFrame:
         import pandas as pd
 
-        columns = ["entry_id", "order_id", "run_id", "kind", "reference", "product_id",
-                   "quantity", "amount", "recorded_at"]
+        columns = [
+            "entry_id",
+            "order_id",
+            "run_id",
+            "kind",
+            "reference",
+            "product_id",
+            "quantity",
+            "amount",
+            "recorded_at",
+        ]
         frame = pd.DataFrame(self.entries(order_id), columns=columns)
         frame["recorded_at"] = pd.to_datetime(frame["recorded_at"])
         return frame
@@ -247,14 +262,21 @@ class Ledger:
                 columns=["order_id", "run_id", *ENTRY_KINDS, "units_held", "net_charged"]
             )
         counts = entries.pivot_table(
-            index=["order_id", "run_id"], columns="kind", values="entry_id", aggfunc="count",
+            index=["order_id", "run_id"],
+            columns="kind",
+            values="entry_id",
+            aggfunc="count",
             fill_value=0,
         )
         counts = counts.reindex(columns=list(ENTRY_KINDS), fill_value=0)
-        units = entries.assign(
-            held=entries["quantity"].fillna(0) * entries["kind"].map({"reserve": 1, "release": -1})
-            .fillna(0)
-        ).groupby(["order_id", "run_id"])["held"].sum()
+        units = (
+            entries.assign(
+                held=entries["quantity"].fillna(0)
+                * entries["kind"].map({"reserve": 1, "release": -1}).fillna(0)
+            )
+            .groupby(["order_id", "run_id"])["held"]
+            .sum()
+        )
         money = entries.groupby(["order_id", "run_id"])["amount"].sum()
         frame = counts.assign(units_held=units.astype(int), net_charged=money.round(2))
         frame.columns.name = None
@@ -270,18 +292,34 @@ def _done(db: sqlite3.Connection, run: OrderRun, kind: str) -> str | None:
 
 
 def _mark_done(db: sqlite3.Connection, run: OrderRun, kind: str, reference: str) -> None:
-    db.execute("INSERT INTO operations VALUES (?, ?, ?, ?)",
-               (run.order_id, run.run_id, kind, reference))
+    db.execute(
+        "INSERT INTO operations VALUES (?, ?, ?, ?)", (run.order_id, run.run_id, kind, reference)
+    )
 
 
-def _record(db: sqlite3.Connection, run: OrderRun, kind: str, reference: str, *,
-            product_id: str | None = None, quantity: int | None = None,
-            amount: float | None = None) -> None:
+def _record(
+    db: sqlite3.Connection,
+    run: OrderRun,
+    kind: str,
+    reference: str,
+    *,
+    product_id: str | None = None,
+    quantity: int | None = None,
+    amount: float | None = None,
+) -> None:
     db.execute(
         "INSERT INTO entries (order_id, run_id, kind, reference, product_id, quantity, amount,"
         " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (run.order_id, run.run_id, kind, reference, product_id, quantity, amount,
-         datetime.now(timezone.utc).isoformat(timespec="milliseconds")),
+        (
+            run.order_id,
+            run.run_id,
+            kind,
+            reference,
+            product_id,
+            quantity,
+            amount,
+            datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        ),
     )
 
 

@@ -18,7 +18,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from order_management import config
+from order_management.local import config
 from order_management.shared import Order, OrderResult, validate_order, workflow_id_for
 from order_management.workflow import OrderWorkflow
 
@@ -29,17 +29,21 @@ class OrderError(RuntimeError):
     """Something a user asked of an order cannot be done; the message says why."""
 
 
-async def place_order(client: Client, order: Order,
-                      task_queue: str | None = None) -> WorkflowHandle[OrderWorkflow, OrderResult]:
+async def place_order(
+    client: Client, order: Order, task_queue: str | None = None
+) -> WorkflowHandle[OrderWorkflow, OrderResult]:
     """Validate the order and start its workflow (id `order-workflow-<order_id>`)."""
     validate_order(order)
     workflow_id = workflow_id_for(order.order_id)
     try:
-        return await client.start_workflow(OrderWorkflow.run, order, id=workflow_id,
-                                           task_queue=task_queue or config.task_queue())
+        return await client.start_workflow(
+            OrderWorkflow.run, order, id=workflow_id, task_queue=task_queue or config.task_queue()
+        )
     except WorkflowAlreadyStartedError:
-        raise OrderError(f"Order {order.order_id} is still running (workflow {workflow_id}); "
-                         "let it finish, or use another order id") from None
+        raise OrderError(
+            f"Order {order.order_id} is still running (workflow {workflow_id}); "
+            "let it finish, or use another order id"
+        ) from None
 
 
 def order_handle(client: Client, order_id: str) -> WorkflowHandle[OrderWorkflow, OrderResult]:
@@ -65,17 +69,23 @@ async def decide(handle: WorkflowHandle, approved: bool) -> str:
         raise OrderError(_rpc_problem(handle, err)) from None
 
 
-async def await_result(handle: WorkflowHandle,
-                       timeout: float | None = DEFAULT_RESULT_TIMEOUT_SECONDS) -> OrderResult:
+async def await_result(
+    handle: WorkflowHandle, timeout: float | None = DEFAULT_RESULT_TIMEOUT_SECONDS
+) -> OrderResult:
     """The order's result, waiting at most `timeout` seconds (None: as long as it takes)."""
     try:
         return await asyncio.wait_for(handle.result(), timeout)
     except asyncio.TimeoutError:
         status = await _status_or_none(handle)
-        hint = ("it is waiting for an approval decision" if status == "awaiting_approval"
-                else "is a worker running on this task queue?")
-        raise OrderError(f"No result for {handle.id} within {timeout:g} s "
-                         f"(status: {status or 'unknown'}); {hint}") from None
+        hint = (
+            "it is waiting for an approval decision"
+            if status == "awaiting_approval"
+            else "is a worker running on this task queue?"
+        )
+        raise OrderError(
+            f"No result for {handle.id} within {timeout:g} s "
+            f"(status: {status or 'unknown'}); {hint}"
+        ) from None
     except WorkflowFailureError as err:
         raise OrderError(f"Workflow {handle.id} failed: {_reason(err.cause)}") from None
     except RPCError as err:

@@ -198,8 +198,10 @@ def validate_order(order: Order) -> Order:
 # raises: JSON that cannot be an order becomes an `UnreadableOrder` saying why, and the
 # workflow refuses it with its first line, like any invalid order.
 
-ORDER_JSON_EXAMPLE = ('{"order_id": "ORDER-1", "customer_id": "CUST-1", "items": [{"product_id": '
-                      '"PROD-001", "quantity": 1, "price": 50.0}], "total_amount": 50.0}')
+ORDER_JSON_EXAMPLE = (
+    '{"order_id": "ORDER-1", "customer_id": "CUST-1", "items": [{"product_id": '
+    '"PROD-001", "quantity": 1, "price": 50.0}], "total_amount": 50.0}'
+)
 MAX_PROBLEMS_SHOWN = 5
 
 
@@ -211,9 +213,13 @@ class UnreadableOrder(Order):
 
 
 NO_ORDER = UnreadableOrder(
-    order_id="", customer_id="", items=[], total_amount=0.0,
+    order_id="",
+    customer_id="",
+    items=[],
+    total_amount=0.0,
     problem=f"no order was sent; start the workflow with one order as its input, e.g. "
-            f"{ORDER_JSON_EXAMPLE}")
+    f"{ORDER_JSON_EXAMPLE}",
+)
 """What a workflow gets when a client starts it with no input at all (the CLI without
 --input). Never changed: it is a default argument."""
 
@@ -224,7 +230,7 @@ def json_preview(value: object, limit: int = 60) -> str:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):  # not JSON: bytes from a binary payload, say
         text = repr(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class _NotThat(ValueError):
@@ -276,11 +282,13 @@ _ORDER_FIELDS = {
     "customer_id": _Field("text", _text),
     "total_amount": _Field("a number above 0", _number),
     "approval_timeout_seconds": _Field("a number of seconds above 0", _number),
-    "fail_at": _Field(f"one of {', '.join(map(json.dumps, FAILURE_STEPS))} or null",
-                      _optional_text),
+    "fail_at": _Field(
+        f"one of {', '.join(map(json.dumps, FAILURE_STEPS))} or null", _optional_text
+    ),
     "transient_failures": _Field("a whole number, 0 or more", _whole_number),
-    "mock_delay_seconds": _Field(f"a number of seconds from 0 to {MAX_MOCK_DELAY_SECONDS:g}",
-                                 _number),
+    "mock_delay_seconds": _Field(
+        f"a number of seconds from 0 to {MAX_MOCK_DELAY_SECONDS:g}", _number
+    ),
 }
 
 
@@ -288,8 +296,13 @@ def _required(cls: type) -> set[str]:
     return {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
 
 
-def _read_fields(value: dict[str, Any], spec: dict[str, _Field], required: set[str],
-                 where: str, problems: list[str]) -> dict[str, Any]:
+def _read_fields(
+    value: dict[str, Any],
+    spec: dict[str, _Field],
+    required: set[str],
+    where: str,
+    problems: list[str],
+) -> dict[str, Any]:
     """The fields of `spec` found in `value`, converted; a sentence in `problems` for each
     one missing or of the wrong kind. Unknown fields are ignored, as the SDK does."""
     found = {}
@@ -301,15 +314,18 @@ def _read_fields(value: dict[str, Any], spec: dict[str, _Field], required: set[s
         try:
             found[name] = spec_field.read(value[name])
         except _NotThat:
-            problems.append(f"{where}{name} must be {spec_field.what} "
-                            f"(got {json_preview(value[name])})")
+            problems.append(
+                f"{where}{name} must be {spec_field.what} (got {json_preview(value[name])})"
+            )
     return found
 
 
 def _read_items(value: dict[str, Any], problems: list[str]) -> list[OrderItem]:
     if "items" not in value:
-        problems.append("items is missing: it must be a list of items like "
-                        '{"product_id": "PROD-001", "quantity": 1, "price": 50.0}')
+        problems.append(
+            "items is missing: it must be a list of items like "
+            '{"product_id": "PROD-001", "quantity": 1, "price": 50.0}'
+        )
         return []
     if not isinstance(value["items"], list):
         problems.append(f"items must be a list of items (got {json_preview(value['items'])})")
@@ -318,8 +334,10 @@ def _read_items(value: dict[str, Any], problems: list[str]) -> list[OrderItem]:
     for index, item in enumerate(value["items"]):
         where = f"items[{index}]"
         if not isinstance(item, dict):
-            problems.append(f"{where} must be an item like {{\"product_id\": \"PROD-001\", "
-                            f"\"quantity\": 1, \"price\": 50.0}} (got {json_preview(item)})")
+            problems.append(
+                f'{where} must be an item like {{"product_id": "PROD-001", '
+                f'"quantity": 1, "price": 50.0}} (got {json_preview(item)})'
+            )
             continue
         found = _read_fields(item, _ITEM_FIELDS, _required(OrderItem), f"{where}.", problems)
         if len(found) == len(_ITEM_FIELDS):
@@ -333,9 +351,13 @@ def order_from_json(value: object) -> Order:
     `validate_order`, as a typed client's are."""
     if not isinstance(value, dict):
         return UnreadableOrder(
-            order_id="", customer_id="", items=[], total_amount=0.0,
+            order_id="",
+            customer_id="",
+            items=[],
+            total_amount=0.0,
             problem=f"an order is a JSON object like {ORDER_JSON_EXAMPLE} "
-                    f"(got {json_preview(value)})")
+            f"(got {json_preview(value)})",
+        )
     problems: list[str] = []
     found = _read_fields(value, _ORDER_FIELDS, _required(Order), "", problems)
     items = _read_items(value, problems)
@@ -343,8 +365,12 @@ def order_from_json(value: object) -> Order:
         if len(problems) > MAX_PROBLEMS_SHOWN:
             problems[MAX_PROBLEMS_SHOWN:] = [f"and {len(problems) - MAX_PROBLEMS_SHOWN} more"]
         return UnreadableOrder(
-            order_id=found.get("order_id", ""), customer_id=found.get("customer_id", ""),
-            items=items, total_amount=0.0, problem="; ".join(problems))
+            order_id=found.get("order_id", ""),
+            customer_id=found.get("customer_id", ""),
+            items=items,
+            total_amount=0.0,
+            problem="; ".join(problems),
+        )
     return Order(items=items, **found)
 
 

@@ -15,8 +15,8 @@ import math
 import sys
 from typing import NoReturn
 
-from order_management import config
-from order_management.connection import ServerUnavailable, connect, exit_process
+from order_management.local import config
+from order_management.local.connection import ServerUnavailable, connect, exit_process
 from order_management.orders import OrderError, await_result, place_order
 from order_management.shared import (
     DEFAULT_APPROVAL_TIMEOUT_SECONDS,
@@ -72,30 +72,52 @@ def parse_order(argv: list[str] | None = None) -> tuple[Order, bool]:
     parser.add_argument("amount", type=_amount, help="order total in dollars, e.g. 500")
     parser.add_argument("--order-id", help="default: ORDER-<AMOUNT>")
     parser.add_argument("--fail-at", choices=FAILURE_STEPS, help="make this step fail")
-    parser.add_argument("--transient", type=_count, default=0, metavar="N",
-                        help="the failing step fails N attempts, then succeeds (default: 0, "
-                        "it fails for good)")
-    parser.add_argument("--approval-timeout", type=_seconds, metavar="SECONDS",
-                        default=DEFAULT_APPROVAL_TIMEOUT_SECONDS,
-                        help="how long an order over $1000 waits for approval (default: 300)")
-    parser.add_argument("--delay", type=_seconds, default=0.0, metavar="SECONDS",
-                        help="mock latency of each service call")
-    parser.add_argument("--no-wait", action="store_true",
-                        help="start the order, print its workflow id and Web UI link, return")
+    parser.add_argument(
+        "--transient",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="the failing step fails N attempts, then succeeds (default: 0, it fails for good)",
+    )
+    parser.add_argument(
+        "--approval-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        default=DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+        help="how long an order over $1000 waits for approval (default: 300)",
+    )
+    parser.add_argument(
+        "--delay",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="mock latency of each service call",
+    )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="start the order, print its workflow id and Web UI link, return",
+    )
     args = parser.parse_args(argv)
-    order = make_order(args.amount, args.order_id, fail_at=args.fail_at,
-                       transient_failures=args.transient,
-                       approval_timeout_seconds=args.approval_timeout,
-                       mock_delay_seconds=args.delay)
+    order = make_order(
+        args.amount,
+        args.order_id,
+        fail_at=args.fail_at,
+        transient_failures=args.transient,
+        approval_timeout_seconds=args.approval_timeout,
+        mock_delay_seconds=args.delay,
+    )
     return order, not args.no_wait
 
 
 def describe(result: OrderResult) -> str:
     """The lines the starter prints for a finished order."""
     lines = [f"Result: {result.message}", f"Status: {result.status}"]
-    for label, value in (("Transaction ID", result.transaction_id),
-                         ("Reservation ID", result.reservation_id),
-                         ("Tracking Number", result.tracking_number)):
+    for label, value in (
+        ("Transaction ID", result.transaction_id),
+        ("Reservation ID", result.reservation_id),
+        ("Tracking Number", result.tracking_number),
+    ):
         if value:
             lines.append(f"{label}: {value}")
     if result.compensations:
@@ -112,14 +134,16 @@ async def run(order: Order, wait: bool) -> int:
         print(f"Web UI: {settings.workflow_url(handle.id)}")
         return 0
     if order.requires_approval:
-        print(f"Order {order.order_id} is over $1000 and waits for approval. From another "
-              f"terminal: temporal workflow signal --workflow-id {handle.id} "
-              "--name approve_order --input true", flush=True)
+        print(
+            f"Order {order.order_id} is over $1000 and waits for approval. From another "
+            f"terminal: temporal workflow signal --workflow-id {handle.id} "
+            "--name approve_order --input true",
+            flush=True,
+        )
     result = asyncio.ensure_future(await_result(handle, timeout=None))
     done, _ = await asyncio.wait({result}, timeout=HINT_AFTER_SECONDS)
     if not done and not order.requires_approval:
-        print(f"Still waiting for {handle.id}: is a worker running? (python worker.py)",
-              flush=True)
+        print(f"Still waiting for {handle.id}: is a worker running? (python worker.py)", flush=True)
     print(describe(await result))
     return 0
 
@@ -137,8 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         print(err, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\nStopped waiting. Order {order.order_id} carries on in Temporal.",
-              file=sys.stderr)
+        print(f"\nStopped waiting. Order {order.order_id} carries on in Temporal.", file=sys.stderr)
         return 130
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from order_management import config
-from order_management.connection import ServerUnavailable, connect, exit_process
+from order_management.local import config
+from order_management.local.connection import ServerUnavailable, connect, exit_process
 from order_management.orders import OrderError, await_result, place_order, send_approval
 from order_management.shared import make_order
 from order_management.workflow import OrderWorkflow

@@ -27,13 +27,13 @@ from temporalio.converter import DefaultPayloadConverter
 from temporalio.worker import Worker
 
 from order_management import activities as order_activities
-from order_management import config
-from order_management.batch import LedgerReportWorkflow, summarize_ledger
-from order_management.connection import ServerUnavailable, connect, exit_process
-from order_management.notifications import send_notification
+from order_management.beyond.batch import LedgerReportWorkflow, summarize_ledger
+from order_management.beyond.notifications import send_notification
+from order_management.beyond.sub_orders import SplitOrderWorkflow
+from order_management.beyond.warehouse import PickingWorkflow, pick_items
+from order_management.local import config
+from order_management.local.connection import ServerUnavailable, connect, exit_process
 from order_management.shared import Order, order_from_json
-from order_management.sub_orders import SplitOrderWorkflow
-from order_management.warehouse import PickingWorkflow, pick_items
 from order_management.workflow import OrderWorkflow
 
 WORKER_START_TIMEOUT_SECONDS = 30.0
@@ -56,11 +56,14 @@ class OrderInputConverter(DefaultPayloadConverter):
     good. Read this way, such input becomes an `UnreadableOrder`, which the workflow's first
     line refuses: the workflow fails at once, and its queries still answer."""
 
-    def from_payloads(self, payloads: Sequence[Payload],
-                      type_hints: list[type] | None = None) -> list[Any]:
+    def from_payloads(
+        self, payloads: Sequence[Payload], type_hints: list[type] | None = None
+    ) -> list[Any]:
         hints = list(type_hints or [])
-        return [self._read(payload, hints[index] if index < len(hints) else None)
-                for index, payload in enumerate(payloads)]
+        return [
+            self._read(payload, hints[index] if index < len(hints) else None)
+            for index, payload in enumerate(payloads)
+        ]
 
     def _read(self, payload: Payload, hint: type | None) -> Any:
         if hint is not Order:
@@ -74,17 +77,29 @@ class OrderInputConverter(DefaultPayloadConverter):
 
 def with_order_input(client: Client) -> Client:
     """`client`, reading orders with `OrderInputConverter` (same connection, same options)."""
-    converter = dataclasses.replace(client.data_converter,
-                                    payload_converter_class=OrderInputConverter)
+    converter = dataclasses.replace(
+        client.data_converter, payload_converter_class=OrderInputConverter
+    )
     return Client(**{**client.config(), "data_converter": converter})
 
 
-def build_worker(client: Client, task_queue: str | None = None, *,
-                 workflows: Sequence[type] = (OrderWorkflow, SplitOrderWorkflow,
-                                              LedgerReportWorkflow, PickingWorkflow),
-                 activities: Sequence[Callable[..., Any]] = (
-                     *order_activities.ALL, send_notification, summarize_ledger,
-                     pick_items)) -> Worker:
+def build_worker(
+    client: Client,
+    task_queue: str | None = None,
+    *,
+    workflows: Sequence[type] = (
+        OrderWorkflow,
+        SplitOrderWorkflow,
+        LedgerReportWorkflow,
+        PickingWorkflow,
+    ),
+    activities: Sequence[Callable[..., Any]] = (
+        *order_activities.ALL,
+        send_notification,
+        summarize_ledger,
+        pick_items,
+    ),
+) -> Worker:
     """A worker for the workshop's workflows (orders, split orders, the scheduled ledger
     report, the warehouse's picking) and their activities (not started yet).
 
@@ -111,8 +126,9 @@ async def start_polling(worker: Worker) -> asyncio.Task[None]:
         if task.done():
             task.result()  # raises the worker's error
         if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("The worker did not start polling within "
-                               f"{WORKER_START_TIMEOUT_SECONDS:g} s")
+            raise TimeoutError(
+                f"The worker did not start polling within {WORKER_START_TIMEOUT_SECONDS:g} s"
+            )
         await asyncio.sleep(0.01)
     return task
 
@@ -141,7 +157,7 @@ async def serve(task_queue: str | None = None) -> None:
     print(f"Worker ready and polling task queue: {worker.task_queue}", flush=True)
     parent = os.environ.get(PARENT_PID_ENV)
     # Held in a name, so the task is not garbage-collected while it watches.
-    watcher = asyncio.create_task(_stop_when_orphaned(int(parent), stop)) if parent else None
+    _watcher = asyncio.create_task(_stop_when_orphaned(int(parent), stop)) if parent else None
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
     if running.done():
@@ -159,8 +175,9 @@ async def _stop_when_orphaned(parent_pid: int, stop: asyncio.Event) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m order_management.worker",
-                                     description="Run an order-management worker.")
+    parser = argparse.ArgumentParser(
+        prog="python -m order_management.worker", description="Run an order-management worker."
+    )
     parser.add_argument("--task-queue", help=f"default: {config.task_queue()}")
     args = parser.parse_args(argv)
     try:

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -152,8 +153,11 @@ class OrderWorkflow:
         try:
             # A durable timer: the wait survives worker restarts, and the timeout shows in
             # the history as TimerStarted / TimerFired.
-            await workflow.wait_condition(lambda: self._decision is not None, timeout=timeout,
-                                          timeout_summary="approval timeout")
+            await workflow.wait_condition(
+                lambda: self._decision is not None,
+                timeout=timeout,
+                timeout_summary="approval timeout",
+            )
         except asyncio.TimeoutError:
             self._decision = "timed_out"
             self._status = OrderStatus.APPROVAL_TIMED_OUT
@@ -164,9 +168,10 @@ class OrderWorkflow:
             )
         if self._decision == "rejected":
             self._status = OrderStatus.REJECTED
-            return OrderResult(status=self._status,
-                               message="Order rejected by the approver; nothing was reserved "
-                               "or charged")
+            return OrderResult(
+                status=self._status,
+                message="Order rejected by the approver; nothing was reserved or charged",
+            )
         self._status = OrderStatus.APPROVED
         return None
 
@@ -196,8 +201,9 @@ class OrderWorkflow:
             tracking_number=tracking_number,
         )
 
-    async def _compensate(self, failed: _Step, error: ActivityError,
-                          done: list[_Step]) -> OrderResult:
+    async def _compensate(
+        self, failed: _Step, error: ActivityError, done: list[_Step]
+    ) -> OrderResult:
         """Undo the steps that succeeded, most recent first."""
         self._status = OrderStatus.COMPENSATING
         self._failed_step = failed.name
@@ -205,9 +211,12 @@ class OrderWorkflow:
         for step in reversed(done):
             if step.undo is None:
                 continue
-            await workflow.execute_activity(step.undo, self._order,
-                                            start_to_close_timeout=STEP_TIMEOUT,
-                                            retry_policy=COMPENSATION_RETRY)
+            await workflow.execute_activity(
+                step.undo,
+                self._order,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=COMPENSATION_RETRY,
+            )
             self._compensations_run.append(step.undo.__name__)
         self._status = OrderStatus.COMPENSATED
         undone = ", ".join(self._compensations_run) or "nothing to undo"
@@ -223,8 +232,11 @@ class OrderWorkflow:
     # -- messages ------------------------------------------------------------------------
 
     def _decision_pending(self) -> bool:
-        return (self._order.requires_approval and self._decision is None
-                and self._status in (OrderStatus.PENDING, OrderStatus.AWAITING_APPROVAL))
+        return (
+            self._order.requires_approval
+            and self._decision is None
+            and self._status in (OrderStatus.PENDING, OrderStatus.AWAITING_APPROVAL)
+        )
 
     def _ignore(self, sentence: str, level: int) -> None:
         self._ignored_messages.append(sentence)
@@ -243,8 +255,10 @@ class OrderWorkflow:
         elif self._decision_pending():
             self._decision = "approved" if approved else "rejected"
         else:  # routine: a second approver, or a decision after the timeout
-            self._ignore(f"{call} ignored: no decision pending (already "
-                         f"{self._decision or self._status})", logging.INFO)
+            self._ignore(
+                f"{call} ignored: no decision pending (already {self._decision or self._status})",
+                logging.INFO,
+            )
 
     @workflow.update
     def decide(self, approved: Any = NOTHING_SENT) -> str:
@@ -256,14 +270,14 @@ class OrderWorkflow:
     def _validate_decision(self, approved: Any = NOTHING_SENT) -> None:
         # A rejected update leaves no trace in the history, unlike a signal.
         if not isinstance(approved, bool):
-            raise ValueError(f"{_message('decide', approved)} refused: decide takes true or "
-                             "false")
+            raise ValueError(f"{_message('decide', approved)} refused: decide takes true or false")
         if not self._order.requires_approval:
             raise ValueError(f"Order {self._order.order_id} does not need approval")
         if not self._decision_pending():
             made = self._decision or self._status
-            raise ValueError(f"Order {self._order.order_id} is no longer waiting for a "
-                             f"decision (already {made})")
+            raise ValueError(
+                f"Order {self._order.order_id} is no longer waiting for a decision (already {made})"
+            )
 
     @workflow.query
     def get_status(self) -> str:

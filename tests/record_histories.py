@@ -16,11 +16,10 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from order_management import devserver
+from order_management.local import devserver
 from order_management.orders import await_result, place_order, send_approval
 from order_management.shared import Order, make_order
-
-from .conftest import free_port, running_worker
+from tests.helpers.servers import free_port, running_worker
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 
@@ -32,8 +31,10 @@ SCENARIOS: dict[str, tuple[Order, bool | None]] = {
     "approval_timed_out": (make_order(1500, "REPLAY-TIMEOUT", approval_timeout_seconds=1), None),
     "compensated_at_payment": (make_order(300, "REPLAY-PAYMENT", fail_at="payment"), None),
     "compensated_at_delivery": (make_order(300, "REPLAY-DELIVERY", fail_at="delivery"), None),
-    "transient_retry": (make_order(300, "REPLAY-TRANSIENT", fail_at="payment",
-                                   transient_failures=2), None),
+    "transient_retry": (
+        make_order(300, "REPLAY-TRANSIENT", fail_at="payment", transient_failures=2),
+        None,
+    ),
 }
 
 

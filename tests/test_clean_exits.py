@@ -11,13 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-from order_management import devserver
-
-from .conftest import free_port
+from order_management.local import devserver
+from tests.helpers.servers import free_port
 
 STARTER = """\
 import sys
-from order_management import devserver
+from order_management.local import devserver
 server = devserver.start(int(sys.argv[1]), die_with_parent=True)
 print(server.pid, flush=True)
 sys.stdin.read()  # until killed
@@ -34,11 +33,16 @@ def _running(pid: int) -> bool:
 
 
 def test_a_server_started_to_die_with_its_starter_ends_when_the_starter_is_killed(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     port = free_port()
-    starter = subprocess.Popen([sys.executable, "-c", STARTER, str(port)],
-                               env=dict(os.environ, ORDER_STATE_DIR=str(tmp_path)),
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    starter = subprocess.Popen(
+        [sys.executable, "-c", STARTER, str(port)],
+        env=dict(os.environ, ORDER_STATE_DIR=str(tmp_path)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert starter.stdout is not None
     server_pid = int(starter.stdout.readline())
     try:

@@ -17,14 +17,13 @@ import pytest
 from temporalio.api.enums.v1 import EventType, PendingActivityState
 from temporalio.client import Client, WorkflowHandle
 
-from order_management import devserver
 from order_management.ledger import Ledger
+from order_management.local import devserver
+from order_management.notebook.worker_process import WorkerProcess
 from order_management.orders import await_result, place_order, send_approval
 from order_management.shared import OrderStatus, make_order
-from order_management.worker_process import WorkerProcess
 from order_management.workflow import STEP_TIMEOUT, OrderWorkflow
-
-from .conftest import RunningServer, free_port, running_worker
+from tests.helpers.servers import RunningServer, free_port, running_worker
 
 WAIT_SECONDS = 30.0
 
@@ -53,6 +52,7 @@ def _kinds(ledger: Ledger, order_id: str) -> list[str]:
 
 # -- a worker killed mid-activity -------------------------------------------------------------
 
+
 @pytest.fixture
 def worker_processes() -> Iterator[list[WorkerProcess]]:
     """Worker processes a test starts; whatever is still alive at the end is stopped."""
@@ -63,7 +63,10 @@ def worker_processes() -> Iterator[list[WorkerProcess]]:
 
 
 async def test_worker_killed_mid_activity_another_finishes_and_nothing_happens_twice(
-    dev_client: Client, ledger: Ledger, task_queue: str, order_id: str,
+    dev_client: Client,
+    ledger: Ledger,
+    task_queue: str,
+    order_id: str,
     worker_processes: list[WorkerProcess],
 ) -> None:
     first = WorkerProcess.start(task_queue)
@@ -86,10 +89,14 @@ async def test_worker_killed_mid_activity_another_finishes_and_nothing_happens_t
 
     assert result.status == OrderStatus.COMPLETED
     assert _kinds(ledger, order_id) == ["reserve", "charge", "ship"]
-    starts = [(event.activity_task_started_event_attributes.attempt,
-               event.activity_task_started_event_attributes.identity)
-              for event in history.events
-              if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED]
+    starts = [
+        (
+            event.activity_task_started_event_attributes.attempt,
+            event.activity_task_started_event_attributes.identity,
+        )
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+    ]
     # reserve on the first worker; the payment's second attempt and the delivery on the second.
     assert starts == [(1, first.identity), (2, second.identity), (1, second.identity)]
 
@@ -99,6 +106,7 @@ async def _is_running(handle: WorkflowHandle, activity: str) -> bool:
 
 
 # -- the server restarted ---------------------------------------------------------------------
+
 
 @pytest.fixture
 def own_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningServer]:
@@ -118,7 +126,10 @@ async def own_client(own_server: RunningServer) -> AsyncIterator[Client]:
 
 
 async def test_server_restart_keeps_a_waiting_order_and_one_mid_saga(
-    own_server: RunningServer, own_client: Client, ledger: Ledger, task_queue: str,
+    own_server: RunningServer,
+    own_client: Client,
+    ledger: Ledger,
+    task_queue: str,
     order_id: str,
 ) -> None:
     waiting = make_order(1500, f"{order_id}-WAIT", approval_timeout_seconds=300)
@@ -128,10 +139,14 @@ async def test_server_restart_keeps_a_waiting_order_and_one_mid_saga(
     async with running_worker(own_client, task_queue):
         waiting_handle = await place_order(own_client, waiting, task_queue)
         saga_handle = await place_order(own_client, mid_saga, task_queue)
-        await _until(lambda: _status_is(waiting_handle, OrderStatus.AWAITING_APPROVAL),
-                     "the big order waiting for approval")
-        await _until(lambda: _is_running(saga_handle, "process_payment"),
-                     "the failing order reaching its payment")
+        await _until(
+            lambda: _status_is(waiting_handle, OrderStatus.AWAITING_APPROVAL),
+            "the big order waiting for approval",
+        )
+        await _until(
+            lambda: _is_running(saga_handle, "process_payment"),
+            "the failing order reaching its payment",
+        )
 
         stopped = devserver.stop(own_server.port)
         assert stopped is not None and not devserver.port_answers(own_server.port)
@@ -141,10 +156,12 @@ async def test_server_restart_keeps_a_waiting_order_and_one_mid_saga(
 
         # The worker and the client reconnect by themselves; the orders carry on.
         assert await _eventually(lambda: waiting_handle.query(OrderWorkflow.get_status)) == (
-            OrderStatus.AWAITING_APPROVAL)
+            OrderStatus.AWAITING_APPROVAL
+        )
         await send_approval(waiting_handle, True)
-        waiting_result = await await_result(waiting_handle,
-                                            timeout=STEP_TIMEOUT.total_seconds() + 30)
+        waiting_result = await await_result(
+            waiting_handle, timeout=STEP_TIMEOUT.total_seconds() + 30
+        )
         saga_result = await await_result(saga_handle, timeout=STEP_TIMEOUT.total_seconds() + 30)
 
     assert waiting_result.status == OrderStatus.COMPLETED

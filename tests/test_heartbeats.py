@@ -11,38 +11,43 @@ from datetime import timezone
 from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client, WorkflowHistory
 
-from order_management.ledger import Ledger
-from order_management.outages import kill_during, pending_activities
-from order_management.warehouse import (
+from order_management.beyond.warehouse import (
     PickingWorkflow,
     PickList,
     PickLog,
     picking_timeout,
 )
-from order_management.worker_process import WorkerProcess
+from order_management.ledger import Ledger
+from order_management.notebook.outages import kill_during, pending_activities
+from order_management.notebook.worker_process import WorkerProcess
 
 UNITS = 10
 
 
 def started_events(history: WorkflowHistory) -> list:
-    return [event for event in history.events
-            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED]
+    return [
+        event
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+    ]
 
 
 async def test_a_killed_pickers_retry_comes_on_the_heartbeat_timeout_and_resumes_its_progress(
-        dev_client: Client, ledger: Ledger, task_queue: str, order_id: str) -> None:
+    dev_client: Client, ledger: Ledger, task_queue: str, order_id: str
+) -> None:
     pick_list = PickList(order_id, units=UNITS)
     first = WorkerProcess.start(task_queue)
     second: WorkerProcess | None = None
     try:
-        handle = await dev_client.start_workflow(PickingWorkflow.run, pick_list,
-                                                 id=f"picking-{order_id}",
-                                                 task_queue=task_queue)
+        handle = await dev_client.start_workflow(
+            PickingWorkflow.run, pick_list, id=f"picking-{order_id}", task_queue=task_queue
+        )
         running = await kill_during(first, handle, "pick_items", progress=3)
         (orphaned,) = await pending_activities(handle)  # what the server kept of attempt 1
         second = WorkerProcess.start(task_queue)
-        report = await asyncio.wait_for(handle.result(),
-                                        picking_timeout(UNITS).total_seconds() + 30)
+        report = await asyncio.wait_for(
+            handle.result(), picking_timeout(UNITS).total_seconds() + 30
+        )
         history = await handle.fetch_history()
     finally:
         for worker in (first, second):
@@ -54,10 +59,12 @@ async def test_a_killed_pickers_retry_comes_on_the_heartbeat_timeout_and_resumes
     assert (retry.attempt, retry.identity) == (2, second.identity)
     # The server gave up on attempt 1 because its heartbeats stopped...
     assert retry.last_failure.timeout_failure_info.timeout_type == (
-        TimeoutType.TIMEOUT_TYPE_HEARTBEAT)
+        TimeoutType.TIMEOUT_TYPE_HEARTBEAT
+    )
     # ...before attempt 1's start-to-close timeout would have let attempt 2 start.
-    assert (started.event_time.ToDatetime(tzinfo=timezone.utc) - running.last_started
-            < picking_timeout(UNITS))
+    assert started.event_time.ToDatetime(
+        tzinfo=timezone.utc
+    ) - running.last_started < picking_timeout(UNITS)
 
     # Attempt 2 went on from the last progress the server recorded, not from zero.
     assert (orphaned.attempt, orphaned.worker) == (1, first.identity)

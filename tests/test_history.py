@@ -19,17 +19,17 @@ from order_management.ledger import Ledger
 from order_management.orders import await_result, decide, place_order
 from order_management.shared import make_order
 from order_management.workflow import OrderWorkflow
-
-from .conftest import running_worker
-from .record_histories import HISTORIES
+from tests.helpers.servers import running_worker
+from tests.record_histories import HISTORIES
 
 matplotlib.use("Agg")  # no display in CI
 import matplotlib.pyplot as plt  # noqa: E402
 
 
 def recorded(scenario: str) -> WorkflowHistory:
-    return WorkflowHistory.from_json(f"order-workflow-{scenario}",
-                                     (HISTORIES / f"{scenario}.json").read_text())
+    return WorkflowHistory.from_json(
+        f"order-workflow-{scenario}", (HISTORIES / f"{scenario}.json").read_text()
+    )
 
 
 def rows(frame: pd.DataFrame, event_type: str) -> pd.DataFrame:
@@ -39,8 +39,16 @@ def rows(frame: pd.DataFrame, event_type: str) -> pd.DataFrame:
 def test_history_frame_has_one_readable_row_per_event() -> None:
     history = recorded("completed")
     frame = history_frame(history)
-    assert list(frame.columns) == ["event_id", "time", "event_type", "activity", "attempt",
-                                   "duration", "identity", "details"]
+    assert list(frame.columns) == [
+        "event_id",
+        "time",
+        "event_type",
+        "activity",
+        "attempt",
+        "duration",
+        "identity",
+        "details",
+    ]
     assert frame["event_id"].tolist() == [event.event_id for event in history.events]
     assert frame["event_type"].iloc[0] == "WorkflowExecutionStarted"
     assert frame["event_type"].iloc[-1] == "WorkflowExecutionCompleted"
@@ -67,7 +75,8 @@ def test_retried_activity_shows_its_attempt_the_last_failure_and_the_wait() -> N
     assert started.loc["process_payment", "attempt"] == 3
     assert started.loc["reserve_inventory", "attempt"] == 1
     assert started.loc["process_payment", "details"].startswith(
-        "after 2 failed attempts; last failure: ServiceTimeout: payment service timed out")
+        "after 2 failed attempts; last failure: ServiceTimeout: payment service timed out"
+    )
     completed = rows(frame, "ActivityTaskCompleted").set_index("activity")
     assert completed.loc["process_payment", "attempt"] == 3
     # Two retry intervals (0.2 s, then 0.4 s) at least separate scheduling and completion.
@@ -81,9 +90,12 @@ def test_permanent_failure_names_the_error_type_and_message() -> None:
     failed = rows(frame, "ActivityTaskFailed")
     assert failed["activity"].tolist() == ["initiate_delivery"]
     assert failed["details"].tolist() == [
-        "DeliveryUnavailable: no carrier can take the parcel (fail_at='delivery')"]
-    assert frame["activity"].dropna().unique().tolist()[-2:] == ["refund_payment",
-                                                                 "release_inventory"]
+        "DeliveryUnavailable: no carrier can take the parcel (fail_at='delivery')"
+    ]
+    assert frame["activity"].dropna().unique().tolist()[-2:] == [
+        "refund_payment",
+        "release_inventory",
+    ]
 
 
 def test_identity_names_who_started_signalled_and_ran_each_task() -> None:
@@ -91,8 +103,12 @@ def test_identity_names_who_started_signalled_and_ran_each_task() -> None:
     # Recorded by one program: the client and the worker share its identity, pid@host.
     identity = frame.loc["WorkflowExecutionStarted", "identity"]
     assert identity.split("@")[0].isdigit()
-    for acted in ("WorkflowExecutionSignaled", "WorkflowTaskStarted", "ActivityTaskStarted",
-                  "ActivityTaskCompleted"):
+    for acted in (
+        "WorkflowExecutionSignaled",
+        "WorkflowTaskStarted",
+        "ActivityTaskStarted",
+        "ActivityTaskCompleted",
+    ):
         assert (frame.loc[[acted], "identity"] == identity).all(), acted
     # Events the server wrote by itself name no one.
     assert frame.loc[["ActivityTaskScheduled", "WorkflowTaskScheduled"], "identity"].isna().all()
@@ -101,17 +117,22 @@ def test_identity_names_who_started_signalled_and_ran_each_task() -> None:
 def test_signal_and_timer_details() -> None:
     rejected = history_frame(recorded("rejected"))
     assert rows(rejected, "WorkflowExecutionSignaled")["details"].tolist() == [
-        "signal approve_order(false)"]
+        "signal approve_order(false)"
+    ]
     timed_out = history_frame(recorded("approval_timed_out"))
     assert rows(timed_out, "TimerStarted")["details"].tolist() == [
-        "approval timeout: timer 1 fires after 1s"]
+        "approval timeout: timer 1 fires after 1s"
+    ]
     fired = rows(timed_out, "TimerFired")
     assert fired["duration"].iloc[0] >= pd.Timedelta(seconds=1)
-    assert '"status":"approval_timed_out"' in rows(timed_out, "WorkflowExecutionCompleted")[
-        "details"].iloc[0]
+    assert (
+        '"status":"approval_timed_out"'
+        in rows(timed_out, "WorkflowExecutionCompleted")["details"].iloc[0]
+    )
 
 
 # -- activity spans and the timeline -------------------------------------------------------
+
 
 def test_activity_spans_one_row_per_activity_with_attempts_and_outcome() -> None:
     spans = activity_spans(recorded("transient_retry")).set_index("activity")
@@ -129,9 +150,12 @@ def test_spans_of_several_orders_show_the_failure_and_the_compensations() -> Non
     spans = activity_spans([recorded("completed"), recorded("compensated_at_delivery")])
     compensated = spans[spans["workflow_id"] == "order-workflow-compensated_at_delivery"]
     assert list(zip(compensated["activity"], compensated["outcome"])) == [
-        ("reserve_inventory", "completed"), ("process_payment", "completed"),
-        ("initiate_delivery", "failed"), ("refund_payment", "completed"),
-        ("release_inventory", "completed")]
+        ("reserve_inventory", "completed"),
+        ("process_payment", "completed"),
+        ("initiate_delivery", "failed"),
+        ("refund_payment", "completed"),
+        ("release_inventory", "completed"),
+    ]
     assert spans["workflow_id"].nunique() == 2
 
 
@@ -139,7 +163,10 @@ def test_timeline_of_one_order_has_a_lane_per_activity() -> None:
     ax = plot_timeline(activity_spans(recorded("compensated_at_payment")))
     try:
         assert [label.get_text() for label in ax.get_yticklabels()] == [
-            "reserve_inventory", "process_payment", "release_inventory"]
+            "reserve_inventory",
+            "process_payment",
+            "release_inventory",
+        ]
         hatched = [bar for bar in ax.patches if bar.get_hatch()]
         assert len(hatched) == 1  # the failed payment
     finally:
@@ -151,7 +178,8 @@ def test_timeline_of_several_orders_has_a_lane_per_order() -> None:
     ax = plot_timeline(activity_spans(histories))
     try:
         assert [label.get_text() for label in ax.get_yticklabels()] == [
-            h.workflow_id for h in histories]
+            h.workflow_id for h in histories
+        ]
         assert "3 orders" in ax.get_title()
     finally:
         plt.close(ax.figure)
@@ -168,9 +196,11 @@ def test_timeline_of_an_order_without_activities_says_so() -> None:
 
 # -- replay ----------------------------------------------------------------------------------
 
+
 async def replayed(history: WorkflowHistory) -> str:
     result = await Replayer(workflows=[OrderWorkflow]).replay_workflow(
-        history, raise_on_replay_failure=False)
+        history, raise_on_replay_failure=False
+    )
     return str(replay_outcome(result))
 
 
@@ -178,29 +208,37 @@ async def test_a_history_exported_as_json_replays_deterministically() -> None:
     history = WorkflowHistory.from_json("order-workflow-approved", recorded("approved").to_json())
     assert await replayed(history) == (
         f"order-workflow-approved: replayed {len(history.events)} events; the code makes the "
-        "same decisions the history recorded (deterministic)")
+        "same decisions the history recorded (deterministic)"
+    )
 
 
 async def test_replay_reports_a_history_the_code_no_longer_matches_in_one_line() -> None:
     # As if the workflow had charged first when this history was recorded.
-    edited = (HISTORIES / "completed.json").read_text().replace(
-        '"reserve_inventory"', '"process_payment"', 1)
+    edited = (
+        (HISTORIES / "completed.json")
+        .read_text()
+        .replace('"reserve_inventory"', '"process_payment"', 1)
+    )
     outcome = await replayed(WorkflowHistory.from_json("order-workflow-edited", edited))
-    assert outcome.startswith("order-workflow-edited: NOT deterministic: [TMPRL1100] "
-                              "Nondeterminism error: Activity type of scheduled event "
-                              "'process_payment' does not match")
+    assert outcome.startswith(
+        "order-workflow-edited: NOT deterministic: [TMPRL1100] "
+        "Nondeterminism error: Activity type of scheduled event "
+        "'process_payment' does not match"
+    )
     assert "reserve_inventory" in outcome and "\n" not in outcome
 
 
 # -- on a live dev server ----------------------------------------------------------------------
+
 
 async def test_workflows_frame_lists_orders_with_readable_statuses(
     dev_client: Client, ledger: Ledger, task_queue: str, order_id: str
 ) -> None:
     async with running_worker(dev_client, task_queue):
         done = await place_order(dev_client, make_order(200, order_id + "-A"), task_queue)
-        failed = await place_order(dev_client, make_order(200, order_id + "-B", fail_at="payment"),
-                                   task_queue)
+        failed = await place_order(
+            dev_client, make_order(200, order_id + "-B", fail_at="payment"), task_queue
+        )
         waiting = await place_order(dev_client, make_order(2000, order_id + "-C"), task_queue)
         await await_result(done)
         await await_result(failed)
@@ -208,17 +246,28 @@ async def test_workflows_frame_lists_orders_with_readable_statuses(
     try:
         frame = await workflows_frame(dev_client, f"TaskQueue = '{task_queue}'", at_least=3)
         closed = await workflows_frame(
-            dev_client, f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Completed'",
-            at_least=2)
+            dev_client, f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Completed'", at_least=2
+        )
     finally:
         await waiting.terminate("test over")
-    assert list(frame.columns) == ["workflow_id", "run_id", "workflow_type", "status",
-                                   "start_time", "close_time", "duration", "task_queue"]
+    assert list(frame.columns) == [
+        "workflow_id",
+        "run_id",
+        "workflow_type",
+        "status",
+        "start_time",
+        "close_time",
+        "duration",
+        "task_queue",
+    ]
     assert sorted(frame["workflow_id"]) == [done.id, failed.id, waiting.id]
     statuses = frame.set_index("workflow_id")["status"]
     # A compensated order is a workflow that completed: the saga is its normal outcome.
-    assert statuses.to_dict() == {done.id: "Completed", failed.id: "Completed",
-                                  waiting.id: "Running"}
+    assert statuses.to_dict() == {
+        done.id: "Completed",
+        failed.id: "Completed",
+        waiting.id: "Running",
+    }
     assert pd.isna(frame.set_index("workflow_id").loc[waiting.id, "duration"])
     assert (frame["task_queue"] == task_queue).all()
     assert sorted(closed["workflow_id"]) == [done.id, failed.id]
@@ -234,11 +283,16 @@ async def test_update_events_name_the_update_and_its_outcome(
         await await_result(handle)
         frame = history_frame(await handle.fetch_history())
     assert rows(frame, "WorkflowExecutionUpdateAccepted")["details"].tolist() == [
-        "update decide(true)"]
+        "update decide(true)"
+    ]
     assert rows(frame, "WorkflowExecutionUpdateCompleted")["details"].tolist() == [
-        'result "approved"']
+        'result "approved"'
+    ]
     assert rows(frame, "ActivityTaskScheduled")["activity"].tolist() == [
-        "reserve_inventory", "process_payment", "initiate_delivery"]
+        "reserve_inventory",
+        "process_payment",
+        "initiate_delivery",
+    ]
 
 
 async def test_workflows_frame_gives_up_with_a_reason(dev_client: Client, task_queue: str) -> None:

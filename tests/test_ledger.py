@@ -53,7 +53,9 @@ def test_undoing_what_never_happened_is_a_no_op(ledger: Ledger) -> None:
 
 def test_out_of_stock_reserves_nothing(ledger: Ledger) -> None:
     with pytest.raises(OutOfStock):
-        ledger.reserve(RUN, [OrderItem("PROD-A", 1, 1.0), OrderItem("PROD-B", DEFAULT_STOCK + 1, 1.0)])
+        ledger.reserve(
+            RUN, [OrderItem("PROD-A", 1, 1.0), OrderItem("PROD-B", DEFAULT_STOCK + 1, 1.0)]
+        )
     assert ledger.entries() == []
     assert ledger.stock().get("PROD-A", DEFAULT_STOCK) == DEFAULT_STOCK
 

@@ -19,8 +19,7 @@ from temporalio.client import Client
 from order_management.ledger import DEFAULT_STOCK, Ledger
 from order_management.orders import await_result, place_order, send_approval
 from order_management.shared import FAILURE_STEPS, Order, OrderItem, OrderStatus
-
-from .conftest import running_worker
+from tests.helpers.servers import running_worker
 
 ORDERS = 500
 SEED = 20241125
@@ -56,8 +55,11 @@ class Case:
 
     @property
     def status(self) -> str:
-        return {"rejected": OrderStatus.REJECTED, "timed out": OrderStatus.APPROVAL_TIMED_OUT,
-                "completed": OrderStatus.COMPLETED}.get(self.outcome, OrderStatus.COMPENSATED)
+        return {
+            "rejected": OrderStatus.REJECTED,
+            "timed out": OrderStatus.APPROVAL_TIMED_OUT,
+            "completed": OrderStatus.COMPLETED,
+        }.get(self.outcome, OrderStatus.COMPENSATED)
 
 
 def mixed_orders(rng: random.Random, batch: str) -> list[Case]:
@@ -99,8 +101,11 @@ async def test_500_concurrent_orders_end_as_their_flags_say_and_the_ledger_balan
     async with running_worker(dev_client, task_queue):
         statuses = await asyncio.gather(*(_run(dev_client, case, task_queue) for case in cases))
 
-    wrong = [(case.order.order_id, case.outcome, status)
-             for case, status in zip(cases, statuses) if status != case.status]
+    wrong = [
+        (case.order.order_id, case.outcome, status)
+        for case, status in zip(cases, statuses)
+        if status != case.status
+    ]
     assert wrong == []
 
     entries: dict[str, list[dict]] = {}
@@ -110,7 +115,8 @@ async def test_500_concurrent_orders_end_as_their_flags_say_and_the_ledger_balan
         mine = entries.get(case.order.order_id, [])
         assert sorted(e["kind"] for e in mine) == sorted(EFFECTS[case.outcome]), case
         held = sum(e["quantity"] for e in mine if e["kind"] == "reserve") - sum(
-            e["quantity"] for e in mine if e["kind"] == "release")
+            e["quantity"] for e in mine if e["kind"] == "release"
+        )
         charged = round(sum(e["amount"] or 0 for e in mine), 2)
         kept = case.outcome == "completed"
         item = case.order.items[0]

@@ -9,8 +9,7 @@ from order_management.ledger import Ledger
 from order_management.orders import OrderError, await_result, decide, place_order, send_approval
 from order_management.shared import OrderStatus, make_order
 from order_management.workflow import OrderWorkflow
-
-from .conftest import running_worker
+from tests.helpers.servers import running_worker
 
 
 async def test_decision_by_update_returns_the_outcome_and_the_order_completes(
@@ -38,7 +37,11 @@ async def test_validator_refuses_a_second_decision(
         history = await handle.fetch_history()
     assert result.status == OrderStatus.COMPLETED
     # A refused update leaves no trace in the history; the accepted one does.
-    accepted = [e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")]
+    accepted = [
+        e
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
     assert len(accepted) == 1
 
 
@@ -46,8 +49,9 @@ async def test_validator_refuses_a_decision_for_an_order_that_needs_none(
     dev_client: Client, ledger: Ledger, task_queue: str, order_id: str
 ) -> None:
     async with running_worker(dev_client, task_queue):
-        handle = await place_order(dev_client, make_order(1000, order_id, mock_delay_seconds=0.5),
-                                   task_queue)
+        handle = await place_order(
+            dev_client, make_order(1000, order_id, mock_delay_seconds=0.5), task_queue
+        )
         with pytest.raises(OrderError, match="does not need approval"):
             await decide(handle, True)
         assert (await await_result(handle, timeout=30)).status == OrderStatus.COMPLETED

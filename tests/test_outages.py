@@ -16,48 +16,52 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from order_management import devserver, outages
-from order_management.notebook import kernel_worker
-from order_management.orders import await_result, place_order, send_approval
-from order_management.outages import (
+from order_management.local import devserver
+from order_management.notebook import kernel_worker, outages
+from order_management.notebook.outages import (
     client_reaches_server,
     kill_during,
     pending_activities,
     restart_dev_server,
     wait_for_activity,
 )
-from order_management.shared import OrderStatus, make_order
-from order_management.orders import OrderError
-from order_management.worker_process import (
+from order_management.notebook.worker_process import (
     WorkerProcess,
     WorkerProcessError,
     running_worker_process,
     stop_worker_process,
 )
-
-from .conftest import free_port, running_worker
+from order_management.orders import OrderError, await_result, place_order, send_approval
+from order_management.shared import OrderStatus, make_order
+from tests.helpers.servers import free_port, running_worker
 
 
 async def test_a_worker_stopped_mid_activity_leaves_the_retry_waiting_for_the_next(
-        dev_client: Client, ledger: object, task_queue: str, order_id: str) -> None:
+    dev_client: Client, ledger: object, task_queue: str, order_id: str
+) -> None:
     async with running_worker(dev_client, task_queue):
-        handle = await place_order(dev_client, make_order(300, order_id, mock_delay_seconds=2),
-                                   task_queue)
+        handle = await place_order(
+            dev_client, make_order(300, order_id, mock_delay_seconds=2), task_queue
+        )
         running = await wait_for_activity(handle, "reserve_inventory", timeout=10)
     # The worker has shut down: its activity was cancelled and reported as failed.
 
     (waiting,) = await pending_activities(handle)
 
     assert (running.state, running.attempt) == ("started", 1)
-    assert (waiting.activity, waiting.state, waiting.attempt) == ("reserve_inventory",
-                                                                  "scheduled", 2)
+    assert (waiting.activity, waiting.state, waiting.attempt) == (
+        "reserve_inventory",
+        "scheduled",
+        2,
+    )
     assert waiting.worker == running.worker
     assert "shutting down" in (waiting.last_failure or "")
     await handle.terminate("test over")
 
 
 async def test_waiting_for_an_activity_that_never_starts_times_out_with_a_reason(
-        dev_client: Client, task_queue: str, order_id: str) -> None:
+    dev_client: Client, task_queue: str, order_id: str
+) -> None:
     handle = await place_order(dev_client, make_order(300, order_id), task_queue)
     with pytest.raises(TimeoutError, match="process_payment was not started .* is a worker"):
         await wait_for_activity(handle, "process_payment", timeout=0.5)
@@ -65,8 +69,10 @@ async def test_waiting_for_an_activity_that_never_starts_times_out_with_a_reason
 
 
 async def test_restart_leaves_a_server_it_did_not_start_alone(
-        time_skipping: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    time_skipping: WorkflowEnvironment,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("TEMPORAL_ADDRESS", time_skipping.client.service_client.config.target_host)
 
     assert await restart_dev_server(time_skipping.client) is False
@@ -87,8 +93,8 @@ def own_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
 
 
 async def test_an_order_awaiting_approval_survives_a_restart_and_the_worker_resumes(
-        own_server: int, ledger: object, order_id: str,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    own_server: int, ledger: object, order_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     client = await Client.connect(os.environ["TEMPORAL_ADDRESS"])
     await kernel_worker.start(client)
     try:
@@ -110,7 +116,8 @@ async def test_an_order_awaiting_approval_survives_a_restart_and_the_worker_resu
 
 
 def test_a_worker_process_that_cannot_start_says_why(
-        dev_server: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    dev_server: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TEMPORAL_NAMESPACE", "no-such-namespace")
 
     with pytest.raises(WorkerProcessError, match="exited at start: .*no-such-namespace"):
@@ -118,13 +125,15 @@ def test_a_worker_process_that_cannot_start_says_why(
 
 
 async def test_one_worker_process_per_program_and_a_kill_only_where_the_activity_runs(
-        dev_client: Client, ledger: object, task_queue: str, order_id: str) -> None:
+    dev_client: Client, ledger: object, task_queue: str, order_id: str
+) -> None:
     # The notebook's cells, run twice: the same process, never a second one.
     process = running_worker_process(task_queue)
     try:
         assert running_worker_process(task_queue) is process
-        handle = await place_order(dev_client, make_order(300, order_id, mock_delay_seconds=1),
-                                   task_queue)
+        handle = await place_order(
+            dev_client, make_order(300, order_id, mock_delay_seconds=1), task_queue
+        )
         async with running_worker(dev_client, task_queue):
             # Two workers poll now: the kill refuses unless the activity runs in the process.
             try:
@@ -146,13 +155,20 @@ async def test_one_worker_process_per_program_and_a_kill_only_where_the_activity
 
 
 def test_a_worker_process_stops_when_the_program_that_started_it_is_killed(
-        dev_server: object) -> None:
+    dev_server: object,
+) -> None:
     # A kernel killed outright (no atexit) must not leave its worker polling for orders.
     parent = subprocess.Popen(
-        [sys.executable, "-c", "import time\n"
-         "from order_management.worker_process import WorkerProcess\n"
-         "print(WorkerProcess.start().pid, flush=True)\ntime.sleep(60)"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import time\n"
+            "from order_management.notebook.worker_process import WorkerProcess\n"
+            "print(WorkerProcess.start().pid, flush=True)\ntime.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert parent.stdout is not None
     worker_pid = int(parent.stdout.readline())
     parent.kill()
@@ -178,8 +194,8 @@ def _alive(pid: int) -> bool:
 
 
 async def test_a_restart_interrupted_half_way_leaves_the_server_and_worker_running(
-        own_server: int, ledger: object, order_id: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    own_server: int, ledger: object, order_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = await Client.connect(os.environ["TEMPORAL_ADDRESS"])
     await kernel_worker.start(client)
 

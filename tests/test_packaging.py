@@ -12,7 +12,7 @@ else:  # Python 3.10
 
 import yaml
 
-from .conftest import REPO
+from tests.helpers.servers import REPO
 
 
 def _name(spec: str) -> str:
@@ -25,8 +25,9 @@ def test_environment_yml_lists_every_dependency_with_the_same_version_spec() -> 
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    listed = {_name(spec): spec.replace(" ", "") for spec in conda + pip
-              if not spec.startswith("-e")}
+    listed = {
+        _name(spec): spec.replace(" ", "") for spec in conda + pip if not spec.startswith("-e")
+    }
     assert {name: listed.get(name) for name in wanted} == wanted
     assert "-e ." in pip
     assert env["channels"] == ["conda-forge"]

@@ -32,21 +32,24 @@ from order_management.shared import (
     make_order,
     validate_order,
 )
-
-from .conftest import free_port, running_worker
+from tests.helpers.servers import free_port, running_worker
 
 # The saga as the issue states it, written out independently of the workflow's own tables.
 STEP_ORDER = ["inventory", "payment", "delivery"]
-ACTION = {"inventory": "reserve_inventory", "payment": "process_payment",
-          "delivery": "initiate_delivery"}
+ACTION = {
+    "inventory": "reserve_inventory",
+    "payment": "process_payment",
+    "delivery": "initiate_delivery",
+}
 UNDO = {"inventory": "release_inventory", "payment": "refund_payment", "delivery": None}
 LEDGER_KIND = {"inventory": "reserve", "payment": "charge", "delivery": "ship"}
 UNDO_KIND = {"inventory": "release", "payment": "refund"}
 
 
 @pytest.fixture(scope="module")
-async def saga_worker(time_skipping: WorkflowEnvironment,
-                      tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[str, Ledger]]:
+async def saga_worker(
+    time_skipping: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[str, Ledger]]:
     """One worker and one ledger for every example (a worker per example would be slow)."""
     path = tmp_path_factory.mktemp("saga") / "ledger.db"
     task_queue = f"saga-{uuid.uuid4().hex[:8]}"
@@ -59,18 +62,24 @@ async def saga_worker(time_skipping: WorkflowEnvironment,
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fail_at=st.sampled_from([None, *STEP_ORDER]), transient=st.integers(0, 6))
 async def test_compensations_are_the_undos_of_succeeded_steps_in_reverse(
-    time_skipping: WorkflowEnvironment, saga_worker: tuple[str, Ledger],
-    fail_at: str | None, transient: int,
+    time_skipping: WorkflowEnvironment,
+    saga_worker: tuple[str, Ledger],
+    fail_at: str | None,
+    transient: int,
 ) -> None:
     task_queue, ledger = saga_worker
-    order = make_order(250, f"P-{uuid.uuid4().hex[:10]}", fail_at=fail_at,
-                       transient_failures=transient if fail_at else 0)
+    order = make_order(
+        250,
+        f"P-{uuid.uuid4().hex[:10]}",
+        fail_at=fail_at,
+        transient_failures=transient if fail_at else 0,
+    )
     handle = await place_order(time_skipping.client, order, task_queue)
     result = await await_result(handle, timeout=60)
     history = await handle.fetch_history()
 
     fails_for_good = fail_at is not None and transient == 0
-    succeeded = STEP_ORDER[:STEP_ORDER.index(fail_at)] if fails_for_good else STEP_ORDER
+    succeeded = STEP_ORDER[: STEP_ORDER.index(fail_at)] if fails_for_good else STEP_ORDER
     undos = [UNDO[step] for step in reversed(succeeded) if UNDO[step]] if fails_for_good else []
     attempted = succeeded + ([fail_at] if fails_for_good else [])
 
@@ -79,16 +88,20 @@ async def test_compensations_are_the_undos_of_succeeded_steps_in_reverse(
     assert scheduled_activities(history) == [ACTION[step] for step in attempted] + undos
     entries = ledger.entries(order.order_id)
     assert [entry["kind"] for entry in entries] == [LEDGER_KIND[step] for step in succeeded] + [
-        UNDO_KIND[step] for step in reversed(succeeded) if fails_for_good and UNDO[step]]
+        UNDO_KIND[step] for step in reversed(succeeded) if fails_for_good and UNDO[step]
+    ]
     if fails_for_good:  # stock back, money back
         assert sum(e["quantity"] or 0 for e in entries if e["kind"] == "reserve") == sum(
-            e["quantity"] or 0 for e in entries if e["kind"] == "release")
+            e["quantity"] or 0 for e in entries if e["kind"] == "release"
+        )
         assert sum(e["amount"] or 0 for e in entries) == 0
     if fail_at and transient:
         # The failing step ran exactly transient + 1 times; each earlier step only once.
-        attempts = [event.activity_task_started_event_attributes.attempt
-                    for event in history.events if event.HasField(
-                        "activity_task_started_event_attributes")]
+        attempts = [
+            event.activity_task_started_event_attributes.attempt
+            for event in history.events
+            if event.HasField("activity_task_started_event_attributes")
+        ]
         assert attempts[STEP_ORDER.index(fail_at)] == transient + 1
         assert sorted(attempts)[:-1] == [1] * (len(attempts) - 1)
 
@@ -97,21 +110,29 @@ async def test_compensations_are_the_undos_of_succeeded_steps_in_reverse(
 
 WEIRD_NUMBERS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
-    st.integers(-10**12, 10**12),
+    st.integers(-(10**12), 10**12),
     st.sampled_from([0, -0.0, 1e-9, 0.005, 999.999, 1000.0, 1000.004, 1e308, True, False]),
 )
 # Any text, line breaks and control characters included (surrogates cannot be encoded).
 WEIRD_TEXT = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=30),
-    st.sampled_from(["", " ", "ORDER-1", "\u00e9t\u00e9", "ORDER\n2", "PROD\t1"]))
+    st.sampled_from(["", " ", "ORDER-1", "\u00e9t\u00e9", "ORDER\n2", "PROD\t1"]),
+)
 
-ITEMS = st.lists(st.builds(OrderItem, product_id=WEIRD_TEXT, quantity=WEIRD_NUMBERS,
-                           price=WEIRD_NUMBERS), max_size=3)
+ITEMS = st.lists(
+    st.builds(OrderItem, product_id=WEIRD_TEXT, quantity=WEIRD_NUMBERS, price=WEIRD_NUMBERS),
+    max_size=3,
+)
 ORDERS = st.builds(
-    Order, order_id=WEIRD_TEXT, customer_id=WEIRD_TEXT, items=ITEMS, total_amount=WEIRD_NUMBERS,
+    Order,
+    order_id=WEIRD_TEXT,
+    customer_id=WEIRD_TEXT,
+    items=ITEMS,
+    total_amount=WEIRD_NUMBERS,
     approval_timeout_seconds=WEIRD_NUMBERS,
     fail_at=st.one_of(st.none(), st.sampled_from(STEP_ORDER), WEIRD_TEXT),
-    transient_failures=WEIRD_NUMBERS, mock_delay_seconds=WEIRD_NUMBERS,
+    transient_failures=WEIRD_NUMBERS,
+    mock_delay_seconds=WEIRD_NUMBERS,
 )
 
 
@@ -138,20 +159,61 @@ def _same(a: Order, b: Order) -> bool:
     return repr(a) == repr(b)
 
 
-OPTION = st.sampled_from(["--order-id", "--fail-at", "--transient", "--approval-timeout",
-                          "--delay", "--no-wait", "--fail", "--tran", "-x", "--"])
-VALUE = st.one_of(WEIRD_TEXT, WEIRD_NUMBERS.map(str), st.sampled_from(
-    ["inventory", "payment", "shipping", "nan", "inf", "-inf", "1e999", "-5", "0", "0x10",
-     "1_000", "500", "1000.01", "½", "٣", " ", "60.5", "3600"]))
+OPTION = st.sampled_from(
+    [
+        "--order-id",
+        "--fail-at",
+        "--transient",
+        "--approval-timeout",
+        "--delay",
+        "--no-wait",
+        "--fail",
+        "--tran",
+        "-x",
+        "--",
+    ]
+)
+VALUE = st.one_of(
+    WEIRD_TEXT,
+    WEIRD_NUMBERS.map(str),
+    st.sampled_from(
+        [
+            "inventory",
+            "payment",
+            "shipping",
+            "nan",
+            "inf",
+            "-inf",
+            "1e999",
+            "-5",
+            "0",
+            "0x10",
+            "1_000",
+            "500",
+            "1000.01",
+            "½",
+            "٣",
+            " ",
+            "60.5",
+            "3600",
+        ]
+    ),
+)
 ARGV = st.one_of(
     st.lists(st.one_of(OPTION, VALUE), max_size=7),
     # An amount, then options with values: most of these parse, and some still fail validation.
-    st.builds(lambda amount, pairs: [amount, *(token for pair in pairs for token in pair)],
-              VALUE, st.lists(st.tuples(OPTION, VALUE), max_size=3)),
+    st.builds(
+        lambda amount, pairs: [amount, *(token for pair in pairs for token in pair)],
+        VALUE,
+        st.lists(st.tuples(OPTION, VALUE), max_size=3),
+    ),
     # Arguments that parse but describe an order validation refuses.
-    st.builds(lambda amount, delay, order_id: [amount, "--delay", delay, "--order-id", order_id],
-              st.floats(0.01, 1e6).map(str), st.floats(0, 1e9).map(str),
-              st.text(" \t", min_size=1, max_size=3) | st.just("A-1")),
+    st.builds(
+        lambda amount, delay, order_id: [amount, "--delay", delay, "--order-id", order_id],
+        st.floats(0.01, 1e6).map(str),
+        st.floats(0, 1e9).map(str),
+        st.text(" \t", min_size=1, max_size=3) | st.just("A-1"),
+    ),
 )
 
 
@@ -165,8 +227,9 @@ def nowhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return ledger
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(argv=ARGV)
 def test_starter_rejects_bad_arguments_in_one_line_before_touching_anything(
     argv: list[str], nowhere: Path, capsys: pytest.CaptureFixture[str]

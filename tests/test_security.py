@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from order_management import config, devserver
-
-from .conftest import REPO, RunningServer, free_port
+from order_management.local import config, devserver
+from tests.helpers.servers import REPO, RunningServer, free_port
 
 LOOPBACK_V4 = "0100007F"  # 127.0.0.1 as /proc/net/tcp writes it
 LISTEN = "0A"
@@ -31,11 +30,13 @@ SECRET_PATTERNS = {
     "AWS access key": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
     "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),
     "assigned API key or token": re.compile(
-        r"(?i)(api[_-]?key|secret|token|password)[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9_\-./+]{20,}"),
+        r"(?i)(api[_-]?key|secret|token|password)[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9_\-./+]{20,}"
+    ),
 }
 
 
 # -- the dev server ------------------------------------------------------------------------
+
 
 def _listening_sockets(pid: int) -> list[tuple[str, int]]:
     """(address in /proc hex, port) of every TCP socket `pid` listens on, IPv4 and IPv6."""
@@ -43,7 +44,7 @@ def _listening_sockets(pid: int) -> list[tuple[str, int]]:
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         target = os.readlink(fd) if fd.is_symlink() else ""
         if target.startswith("socket:["):
-            inodes.add(target[len("socket:["):-1])
+            inodes.add(target[len("socket:[") : -1])
     found = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
@@ -92,10 +93,12 @@ def test_dev_server_refuses_connections_on_the_network_address(dev_server: Runni
 
 # -- JupyterLab ------------------------------------------------------------------------------
 
+
 def _lab_command() -> list[str]:
     """The `jupyter lab` command exactly as `make lab` runs it."""
-    dry_run = subprocess.run(["make", "-n", "lab"], cwd=REPO, capture_output=True, text=True,
-                             timeout=30, check=True)
+    dry_run = subprocess.run(
+        ["make", "-n", "lab"], cwd=REPO, capture_output=True, text=True, timeout=30, check=True
+    )
     lines = [line for line in dry_run.stdout.splitlines() if re.search(r"jupyter\S* lab\b", line)]
     assert len(lines) == 1, dry_run.stdout
     return shlex.split(lines[0])
@@ -103,11 +106,22 @@ def _lab_command() -> list[str]:
 
 def test_make_lab_does_not_switch_token_authentication_off() -> None:
     command = " ".join(_lab_command())
-    for weakening in ("token=", "password=", "disable_check_xsrf", "allow_origin",
-                      "--ip=0.0.0.0", "--ip 0.0.0.0", "allow_remote_access"):
+    for weakening in (
+        "token=",
+        "password=",
+        "disable_check_xsrf",
+        "allow_origin",
+        "--ip=0.0.0.0",
+        "--ip 0.0.0.0",
+        "allow_remote_access",
+    ):
         assert weakening not in command, command
-    configs = [path for pattern in ("jupyter_*config.py", "jupyter_*config.json")
-               for path in REPO.rglob(pattern) if ".venv" not in path.parts]
+    configs = [
+        path
+        for pattern in ("jupyter_*config.py", "jupyter_*config.json")
+        for path in REPO.rglob(pattern)
+        if ".venv" not in path.parts
+    ]
     assert configs == [], "a Jupyter config in the repo could weaken authentication"
 
 
@@ -119,15 +133,21 @@ def test_jupyterlab_started_like_make_lab_refuses_requests_without_the_token(
     config_dir.mkdir()
     # A Temporal address and state of its own: the Jupyter server starts its dev server there
     # (and may restart one it finds), never the session's.
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config_dir),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_PLATFORM_DIRS": "1",
-           "TEMPORAL_ADDRESS": f"localhost:{free_port()}", "ORDER_STATE_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(config_dir),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "TEMPORAL_ADDRESS": f"localhost:{free_port()}",
+        "ORDER_STATE_DIR": str(tmp_path),
+    }
     command = [*_lab_command(), "--no-browser", f"--port={port}", "--ServerApp.port_retries=0"]
     command[0] = str(REPO / command[0]) if not os.path.isabs(command[0]) else command[0]
     log = tmp_path / "lab.log"
     with open(log, "wb") as out:
-        lab = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+        lab = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         token = _wait_for_token(lab, log, port)
         assert _status(port, "/api/contents") == 403
@@ -146,8 +166,10 @@ def test_jupyterlab_started_like_make_lab_refuses_requests_without_the_token(
 def _wait_for_token(lab: subprocess.Popen, log: Path, port: int, timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = re.search(rf"http://(?:localhost|127\.0\.0\.1):{port}/\S*\?token=(\w+)",
-                          log.read_text(errors="replace"))
+        found = re.search(
+            rf"http://(?:localhost|127\.0\.0\.1):{port}/\S*\?token=(\w+)",
+            log.read_text(errors="replace"),
+        )
         if found:
             return found.group(1)
         assert lab.poll() is None, f"jupyter lab exited: {log.read_text(errors='replace')[-2000:]}"
@@ -168,9 +190,15 @@ def _status(port: int, path: str) -> int:
 
 # -- credentials -----------------------------------------------------------------------------
 
+
 def _tracked_files() -> list[Path]:
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, capture_output=True, check=True, timeout=30)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+        timeout=30,
+    )
     return [REPO / name for name in listed.stdout.decode().split("\0") if name]
 
 
@@ -180,8 +208,11 @@ def test_no_credential_is_committed() -> None:
         if not path.is_file():
             continue
         text = path.read_text(errors="replace")
-        leaks += [f"{path.relative_to(REPO)}: {kind}" for kind, pattern in SECRET_PATTERNS.items()
-                  if pattern.search(text)]
+        leaks += [
+            f"{path.relative_to(REPO)}: {kind}"
+            for kind, pattern in SECRET_PATTERNS.items()
+            if pattern.search(text)
+        ]
     assert leaks == []
 
 
@@ -194,8 +225,9 @@ def test_notebooks_carry_no_outputs_that_could_hold_a_secret() -> None:
         assert all(not output for output in outputs), f"{notebook.name} has outputs"
 
 
-def test_api_key_is_read_from_the_environment_or_a_profile_only(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_api_key_is_read_from_the_environment_or_a_profile_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     secret = "sk-test-" + "x" * 24
     monkeypatch.setenv("TEMPORAL_ADDRESS", "example.tmprl.cloud:7233")
     monkeypatch.setenv("TEMPORAL_API_KEY", secret)
@@ -203,26 +235,42 @@ def test_api_key_is_read_from_the_environment_or_a_profile_only(tmp_path: Path,
 
     monkeypatch.delenv("TEMPORAL_API_KEY")
     profile = tmp_path / "temporal.toml"
-    profile.write_text('[profile.cloud]\naddress = "example.tmprl.cloud:7233"\n'
-                       f'api_key = "{secret}"\n')
+    profile.write_text(
+        f'[profile.cloud]\naddress = "example.tmprl.cloud:7233"\napi_key = "{secret}"\n'
+    )
     monkeypatch.setenv("TEMPORAL_CONFIG_FILE", str(profile))
     monkeypatch.setenv("TEMPORAL_PROFILE", "cloud")
     monkeypatch.delenv("TEMPORAL_ADDRESS")
     assert config.temporal_settings().connect_options.get("api_key") == secret
 
     # The package never names a key itself: only envconfig (inside config.py) hands it over.
-    mentions = [path.name for path in (REPO / "order_management").glob("*.py")
-                if re.search(r"(?i)api[_-]?key", path.read_text())]
+    mentions = [
+        path.name
+        for path in (REPO / "order_management").glob("*.py")
+        if re.search(r"(?i)api[_-]?key", path.read_text())
+    ]
     assert set(mentions) <= {"config.py"}, mentions
 
 
 def test_scripts_never_print_the_api_key(tmp_path: Path) -> None:
     secret = "sk-test-" + "y" * 24
-    env = {**os.environ, "TEMPORAL_ADDRESS": f"localhost:{free_port()}",
-           "TEMPORAL_API_KEY": secret, "ORDER_STATE_DIR": str(tmp_path)}
-    for args in (["-m", "order_management.starter", "500"],
-                 ["-m", "order_management.devserver", "status"]):
-        done = subprocess.run([sys.executable, *args], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": f"localhost:{free_port()}",
+        "TEMPORAL_API_KEY": secret,
+        "ORDER_STATE_DIR": str(tmp_path),
+    }
+    for args in (
+        ["-m", "order_management.starter", "500"],
+        ["-m", "order_management.local.devserver", "status"],
+    ):
+        done = subprocess.run(
+            [sys.executable, *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert secret not in done.stdout + done.stderr, args
         assert done.returncode != 0  # nothing answers there: it said so, without the key

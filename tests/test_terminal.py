@@ -18,31 +18,46 @@ from pathlib import Path
 
 import pytest
 
-from order_management import devserver
-
-from .conftest import REPO, RunningServer, free_port
+from order_management.local import devserver
+from tests.helpers.servers import REPO, RunningServer, free_port
 
 PACKAGE_DIR = REPO / "order_management"
 PYTHON = sys.executable
 SEED_ADDRESS = "localhost:7233"
 
 
-def run(args: list[str], env: dict[str, str] | None = None, cwd: Path = PACKAGE_DIR,
-        stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, env=env or dict(os.environ), input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+def run(
+    args: list[str],
+    env: dict[str, str] | None = None,
+    cwd: Path = PACKAGE_DIR,
+    stdin: str | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args,
+        cwd=cwd,
+        env=env or dict(os.environ),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
 def seed_worker(dev_server: RunningServer) -> Iterator[subprocess.Popen[str]]:
     """`python worker.py` from inside order_management/, on the seed's task queue."""
-    worker = subprocess.Popen([PYTHON, "worker.py"], cwd=PACKAGE_DIR, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    worker = subprocess.Popen(
+        [PYTHON, "worker.py"],
+        cwd=PACKAGE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert worker.stdout is not None
         first_line = worker.stdout.readline().strip()
-        assert first_line == ("Worker ready and polling task queue: "
-                              "order-management-task-queue")
+        assert first_line == ("Worker ready and polling task queue: order-management-task-queue")
         yield worker
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -76,8 +91,17 @@ def test_test_approval_prints_the_seed_lines(seed_worker: subprocess.Popen[str])
         "Approval signal sent!",
         "Result: Order processed successfully",
     ]
-    shown = run([str(devserver.temporal_binary()), "workflow", "show", "--workflow-id",
-                 "order-workflow-ORDER-1500", "--address", os.environ["TEMPORAL_ADDRESS"]])
+    shown = run(
+        [
+            str(devserver.temporal_binary()),
+            "workflow",
+            "show",
+            "--workflow-id",
+            "order-workflow-ORDER-1500",
+            "--address",
+            os.environ["TEMPORAL_ADDRESS"],
+        ]
+    )
     assert shown.returncode == 0, shown.stderr
     assert "WorkflowExecutionSignaled" in shown.stdout
     assert "WorkflowExecutionCompleted" in shown.stdout
@@ -88,7 +112,7 @@ def _seed_snippet(body: str, address: str) -> str:
     return textwrap.dedent(body).replace(SEED_ADDRESS, address)
 
 
-SNIPPET_START = '''
+SNIPPET_START = """
     import asyncio
     from temporalio.client import Client
     from workflow import OrderWorkflow
@@ -115,9 +139,9 @@ SNIPPET_START = '''
         print(f"Started workflow: {handle.id}")
 
     asyncio.run(main())
-'''
+"""
 
-SNIPPET_QUERY = '''
+SNIPPET_QUERY = """
     import asyncio
     from temporalio.client import Client
     from workflow import OrderWorkflow
@@ -129,9 +153,9 @@ SNIPPET_QUERY = '''
         print(f"Requires approval: {requires_approval}")
 
     asyncio.run(main())
-'''
+"""
 
-SNIPPET_APPROVE = '''
+SNIPPET_APPROVE = """
     import asyncio
     from temporalio.client import Client
     from workflow import OrderWorkflow
@@ -147,9 +171,9 @@ SNIPPET_APPROVE = '''
         print(f"Result: {result}")
 
     asyncio.run(main())
-'''
+"""
 
-SNIPPET_REJECT = '''
+SNIPPET_REJECT = """
     import asyncio
     from temporalio.client import Client
     from workflow import OrderWorkflow
@@ -161,22 +185,33 @@ SNIPPET_REJECT = '''
         print("Order rejected!")
 
     asyncio.run(main())
-'''
+"""
 
 
-@pytest.mark.parametrize(("decision", "printed", "outcome"), [
-    (SNIPPET_APPROVE, "Approval sent!", "'status': 'completed'"),
-    (SNIPPET_REJECT, "Order rejected!", "rejected"),
-])
-def test_seed_snippets_run_verbatim(seed_worker: subprocess.Popen[str], dev_server: RunningServer,
-                                    decision: str, printed: str, outcome: str) -> None:
+@pytest.mark.parametrize(
+    ("decision", "printed", "outcome"),
+    [
+        (SNIPPET_APPROVE, "Approval sent!", "'status': 'completed'"),
+        (SNIPPET_REJECT, "Order rejected!", "rejected"),
+    ],
+)
+def test_seed_snippets_run_verbatim(
+    seed_worker: subprocess.Popen[str],
+    dev_server: RunningServer,
+    decision: str,
+    printed: str,
+    outcome: str,
+) -> None:
     started = run([PYTHON, "-"], stdin=_seed_snippet(SNIPPET_START, dev_server.address))
     assert started.stdout.strip() == "Started workflow: order-workflow-ORDER-2000", started.stderr
     queried = run([PYTHON, "-"], stdin=_seed_snippet(SNIPPET_QUERY, dev_server.address))
     assert queried.stdout.strip() == "Requires approval: True", queried.stderr
     decided = run([PYTHON, "-"], stdin=_seed_snippet(decision, dev_server.address))
     assert decided.stdout.splitlines()[0] == printed, decided.stderr
-    status = run([PYTHON, "-"], stdin=_seed_snippet('''
+    status = run(
+        [PYTHON, "-"],
+        stdin=_seed_snippet(
+            """
         import asyncio
         from temporalio.client import Client
         from workflow import OrderWorkflow
@@ -189,13 +224,17 @@ def test_seed_snippets_run_verbatim(seed_worker: subprocess.Popen[str], dev_serv
             print(await handle.query(OrderWorkflow.get_status))
 
         asyncio.run(main())
-    ''', dev_server.address))
+    """,
+            dev_server.address,
+        ),
+    )
     assert outcome in status.stdout, status.stderr
 
 
 def test_modules_run_from_anywhere(seed_worker: subprocess.Popen[str], tmp_path: Path) -> None:
-    done = run([PYTHON, "-m", "order_management.starter", "42", "--order-id", "ANYWHERE-1"],
-               cwd=tmp_path)
+    done = run(
+        [PYTHON, "-m", "order_management.starter", "42", "--order-id", "ANYWHERE-1"], cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Result: Order processed successfully")
 
@@ -205,20 +244,58 @@ def test_starter_options_fail_compensate_and_no_wait(seed_worker: subprocess.Pop
     assert failed.returncode == 0, failed.stderr
     assert "Status: compensated" in failed.stdout
     assert "Compensations: refund_payment, release_inventory" in failed.stdout
-    flaky = run([PYTHON, "starter.py", "300", "--order-id", "FLAKY-1", "--fail-at", "payment",
-                 "--transient", "1", "--delay", "0.01"])
+    flaky = run(
+        [
+            PYTHON,
+            "starter.py",
+            "300",
+            "--order-id",
+            "FLAKY-1",
+            "--fail-at",
+            "payment",
+            "--transient",
+            "1",
+            "--delay",
+            "0.01",
+        ]
+    )
     assert "Status: completed" in flaky.stdout, flaky.stderr
-    started = run([PYTHON, "starter.py", "1500", "--order-id", "NOWAIT-1", "--no-wait",
-                   "--approval-timeout", "1"])
+    started = run(
+        [
+            PYTHON,
+            "starter.py",
+            "1500",
+            "--order-id",
+            "NOWAIT-1",
+            "--no-wait",
+            "--approval-timeout",
+            "1",
+        ]
+    )
     assert started.returncode == 0, started.stderr
     assert started.stdout.splitlines()[0] == "Started workflow: order-workflow-NOWAIT-1"
-    assert re.search(r"Web UI: http://localhost:\d+/namespaces/default/workflows/"
-                     r"order-workflow-NOWAIT-1", started.stdout)
+    assert re.search(
+        r"Web UI: http://localhost:\d+/namespaces/default/workflows/"
+        r"order-workflow-NOWAIT-1",
+        started.stdout,
+    )
 
 
-@pytest.mark.parametrize("args", [["abc"], ["-5"], ["0"], ["1e999"], ["nan"], [],
-                                  ["500", "--fail-at", "shipping"], ["500", "--transient", "x"],
-                                  ["500", "--delay", "-1"], ["500", "--delay", "3600"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["abc"],
+        ["-5"],
+        ["0"],
+        ["1e999"],
+        ["nan"],
+        [],
+        ["500", "--fail-at", "shipping"],
+        ["500", "--transient", "x"],
+        ["500", "--delay", "-1"],
+        ["500", "--delay", "3600"],
+    ],
+)
 def test_bad_input_exits_2_with_one_line_and_starts_nothing(
     seed_worker: subprocess.Popen[str], args: list[str]
 ) -> None:
@@ -235,8 +312,17 @@ def test_bad_input_exits_2_with_one_line_and_starts_nothing(
 
 
 def _workflow_count() -> int:
-    listed = run([str(devserver.temporal_binary()), "workflow", "count",
-                  "--address", os.environ["TEMPORAL_ADDRESS"], "-o", "json"])
+    listed = run(
+        [
+            str(devserver.temporal_binary()),
+            "workflow",
+            "count",
+            "--address",
+            os.environ["TEMPORAL_ADDRESS"],
+            "-o",
+            "json",
+        ]
+    )
     return int(json.loads(listed.stdout)["count"])
 
 
@@ -247,7 +333,7 @@ def test_no_server_exits_1_naming_the_address_and_the_fix() -> None:
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         f"No Temporal server at {address}. Start one with `make server` "
-        "(or python -m order_management.devserver start)."
+        "(or python -m order_management.local.devserver start)."
     ]
 
 
@@ -257,11 +343,21 @@ def test_environment_configuration_alone_moves_everything_to_another_server(
     """A non-default port and namespace, set only through TEMPORAL_* variables: the worker
     starts the dev server itself (it is local and nothing answers), the starter uses it."""
     port = free_port()
-    env = {**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
-           "TEMPORAL_NAMESPACE": "workshop", "ORDER_STATE_DIR": str(tmp_path),
-           "ORDER_LEDGER_DB": str(tmp_path / "ledger.db"), "ORDER_TASK_QUEUE": "elsewhere"}
-    worker = subprocess.Popen([PYTHON, "-m", "order_management.worker"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
+        "TEMPORAL_NAMESPACE": "workshop",
+        "ORDER_STATE_DIR": str(tmp_path),
+        "ORDER_LEDGER_DB": str(tmp_path / "ledger.db"),
+        "ORDER_TASK_QUEUE": "elsewhere",
+    }
+    worker = subprocess.Popen(
+        [PYTHON, "-m", "order_management.worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert worker.stdout is not None
         lines = [worker.stdout.readline().strip(), worker.stdout.readline().strip()]
@@ -270,13 +366,22 @@ def test_environment_configuration_alone_moves_everything_to_another_server(
         done = run([PYTHON, "-m", "order_management.starter", "250"], env=env)
         assert done.returncode == 0, done.stderr
         assert "Status: completed" in done.stdout
-        listed = run([str(devserver.temporal_binary()), "workflow", "list", "--address",
-                      f"127.0.0.1:{port}", "--namespace", "workshop"])
+        listed = run(
+            [
+                str(devserver.temporal_binary()),
+                "workflow",
+                "list",
+                "--address",
+                f"127.0.0.1:{port}",
+                "--namespace",
+                "workshop",
+            ]
+        )
         assert "order-workflow-ORDER-250" in listed.stdout
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.communicate(timeout=20)
-        stopped = run([PYTHON, "-m", "order_management.devserver", "stop"], env=env)
+        stopped = run([PYTHON, "-m", "order_management.local.devserver", "stop"], env=env)
     assert "Stopped the dev server" in stopped.stdout
 
 
@@ -285,7 +390,7 @@ def test_devserver_cli_start_is_idempotent_status_reports_and_stop_ends_it(
 ) -> None:
     port = free_port()
     env = {**os.environ, "TEMPORAL_ADDRESS": f"localhost:{port}", "ORDER_STATE_DIR": str(tmp_path)}
-    cli = [PYTHON, "-m", "order_management.devserver"]
+    cli = [PYTHON, "-m", "order_management.local.devserver"]
     try:
         first = run([*cli, "start"], env=env)
         assert first.returncode == 0 and first.stdout.startswith("Started:"), first.stderr
@@ -295,7 +400,7 @@ def test_devserver_cli_start_is_idempotent_status_reports_and_stop_ends_it(
         pid = int(re.search(r"\(pid (\d+)\)", status.stdout).group(1))  # type: ignore[union-attr]
         assert f"localhost:{port}" in status.stdout
         assert f"Web UI: http://localhost:{port + 1000}" in status.stdout
-        assert (tmp_path / "temporal-{}.db".format(port)).exists()
+        assert (tmp_path / f"temporal-{port}.db").exists()
     finally:
         stopped = run([*cli, "stop"], env=env)
     assert stopped.stdout.strip() == f"Stopped the dev server (pid {pid})."
@@ -310,9 +415,12 @@ def test_devserver_refuses_a_port_held_by_another_program(tmp_path: Path) -> Non
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        env = {**os.environ, "TEMPORAL_ADDRESS": f"localhost:{port}",
-               "ORDER_STATE_DIR": str(tmp_path)}
-        done = run([PYTHON, "-m", "order_management.devserver", "start"], env=env)
+        env = {
+            **os.environ,
+            "TEMPORAL_ADDRESS": f"localhost:{port}",
+            "ORDER_STATE_DIR": str(tmp_path),
+        }
+        done = run([PYTHON, "-m", "order_management.local.devserver", "start"], env=env)
     assert done.returncode == 1
     assert f"Port {port} is already in use" in done.stderr
     assert "Traceback" not in done.stderr
@@ -322,8 +430,9 @@ def test_ledger_cli_prints_tables_and_json(seed_worker: subprocess.Popen[str]) -
     run([PYTHON, "starter.py", "77", "--order-id", "LEDGER-1"])
     table = run([PYTHON, "-m", "order_management.ledger"])
     assert "Stock on hand" in table.stdout and "LEDGER-1" in table.stdout
-    entries = json.loads(run([PYTHON, "-m", "order_management.ledger", "--json",
-                              "--order-id", "LEDGER-1"]).stdout)
+    entries = json.loads(
+        run([PYTHON, "-m", "order_management.ledger", "--json", "--order-id", "LEDGER-1"]).stdout
+    )
     assert [e["kind"] for e in entries] == ["reserve", "charge", "ship"]
     assert entries[1]["amount"] == 77.0
     assert all(e["order_id"] == "LEDGER-1" and e["recorded_at"] for e in entries)

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from order_management.batch import report_interval
+from order_management.beyond.batch import report_interval
+from order_management.beyond.sub_orders import order_of_lines
 from order_management.orders import OrderError
 from order_management.shared import InvalidOrder, Order, OrderItem, make_order, validate_order
-from order_management.sub_orders import order_of_lines
 
 
 def test_a_plain_order_is_valid() -> None:
@@ -50,8 +50,10 @@ def test_total_within_a_cent_of_the_items_is_accepted() -> None:
     validate_order(order)
 
 
-@pytest.mark.parametrize(("amount", "order_id"), [(500, "ORDER-500"), (1000.01, "ORDER-1000.01"),
-                                                  (1000.5, "ORDER-1000.5")])
+@pytest.mark.parametrize(
+    ("amount", "order_id"),
+    [(500, "ORDER-500"), (1000.01, "ORDER-1000.01"), (1000.5, "ORDER-1000.5")],
+)
 def test_default_order_id_is_the_amount_as_a_person_writes_it(amount: float, order_id: str) -> None:
     assert make_order(amount).order_id == order_id
 
@@ -64,7 +66,8 @@ def test_split_order_lines_of_the_wrong_shape_are_refused_in_one_line(lines: obj
 
 @pytest.mark.parametrize("minutes", [0, -5, float("nan"), "60"])
 def test_a_report_interval_of_no_time_is_refused_in_one_line(minutes: object) -> None:
-    with pytest.raises(OrderError, match="REPORT_EVERY_MINUTES = .*: the report interval must "
-                                         "be above 0 minutes"):
+    with pytest.raises(
+        OrderError, match="REPORT_EVERY_MINUTES = .*: the report interval must be above 0 minutes"
+    ):
         report_interval(minutes)  # type: ignore[arg-type]
     assert report_interval(0.5) == timedelta(seconds=30)

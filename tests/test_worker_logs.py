@@ -26,11 +26,10 @@ from nbclient import NotebookClient
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
-from order_management import config, devserver
-from order_management.logs import MAX_LINE
-
-from .conftest import BIN, REPO, RunningServer
-from .test_notebooks import output_text
+from order_management.local import config, devserver
+from order_management.local.logs import MAX_LINE
+from tests.helpers.notebooks import output_text
+from tests.helpers.servers import BIN, REPO, RunningServer
 
 ANSI = re.compile(r"\x1b\[")
 CELL_TIMEOUT_SECONDS = 60
@@ -77,7 +76,7 @@ class LearnerWorkflow:
 # A worker process for it, connected as every worker here is: through connect().
 WORKER_PROGRAM = """\
 import asyncio, sys
-from order_management.connection import connect
+from order_management.local.connection import connect
 from order_management.worker import build_worker
 import learner
 
@@ -104,9 +103,13 @@ class LearnerWorker:
         (folder / "learner.py").write_text(source)
         output = folder / "worker.log"
         with open(output, "wb") as log:
-            process = subprocess.Popen([sys.executable, "-c", WORKER_PROGRAM, task_queue],
-                                       cwd=folder, stdin=subprocess.DEVNULL, stdout=log,
-                                       stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                [sys.executable, "-c", WORKER_PROGRAM, task_queue],
+                cwd=folder,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         return cls(process, output, task_queue)
 
     def kill(self) -> None:
@@ -116,10 +119,14 @@ class LearnerWorker:
 
 
 @pytest.fixture(scope="module")
-def learner_worker(dev_server: RunningServer,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[LearnerWorker]:
-    worker = LearnerWorker.start(tmp_path_factory.mktemp("learner") / "mistakes",
-                                 LEARNER_WORKFLOW, f"learner-{uuid.uuid4().hex[:8]}")
+def learner_worker(
+    dev_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LearnerWorker]:
+    worker = LearnerWorker.start(
+        tmp_path_factory.mktemp("learner") / "mistakes",
+        LEARNER_WORKFLOW,
+        f"learner-{uuid.uuid4().hex[:8]}",
+    )
     try:
         yield worker
     finally:
@@ -129,8 +136,10 @@ def learner_worker(dev_server: RunningServer,
 async def failed_task(handle: WorkflowHandle) -> None:
     """Wait until the workflow has a failed workflow task: its worker has logged it."""
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-    while not any(event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-                  for event in (await handle.fetch_history()).events):
+    while not any(
+        event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+        for event in (await handle.fetch_history()).events
+    ):
         assert asyncio.get_running_loop().time() < deadline, f"{handle.id} never failed a task"
         await asyncio.sleep(0.1)
 
@@ -151,39 +160,60 @@ def assert_one_readable_line_each(output: Path) -> None:
     assert all(len(line) <= MAX_LINE for line in text.splitlines()), text
 
 
-@pytest.mark.parametrize(("mistake", "says"), [
-    ("clock", "the sandbox refused datetime.datetime.now (at learner.py:11 in run); workflow "
-              "code must replay the same way every time: use workflow.now() instead"),
-    ("dice", "the sandbox refused random.random (at learner.py:14 in run); workflow code must "
-             "replay the same way every time: use workflow.random() instead"),
-    ("file", "the sandbox refused open (at learner.py:16 in run); workflow code must replay "
-             "the same way every time: do it in an activity"),
-    ("typo", "KeyError: 'totl' (at learner.py:18 in run)"),
-])
+@pytest.mark.parametrize(
+    ("mistake", "says"),
+    [
+        (
+            "clock",
+            "the sandbox refused datetime.datetime.now (at learner.py:11 in run); workflow "
+            "code must replay the same way every time: use workflow.now() instead",
+        ),
+        (
+            "dice",
+            "the sandbox refused random.random (at learner.py:14 in run); workflow code must "
+            "replay the same way every time: use workflow.random() instead",
+        ),
+        (
+            "file",
+            "the sandbox refused open (at learner.py:16 in run); workflow code must replay "
+            "the same way every time: do it in an activity",
+        ),
+        ("typo", "KeyError: 'totl' (at learner.py:18 in run)"),
+    ],
+)
 async def test_a_bug_in_workflow_code_is_one_line_naming_the_workflow_and_where_to_look(
-        mistake: str, says: str, dev_client: Client, learner_worker: LearnerWorker) -> None:
-    handle = await dev_client.start_workflow("LearnerWorkflow", mistake,
-                                             id=f"{mistake}-{learner_worker.task_queue}",
-                                             task_queue=learner_worker.task_queue)
+    mistake: str, says: str, dev_client: Client, learner_worker: LearnerWorker
+) -> None:
+    handle = await dev_client.start_workflow(
+        "LearnerWorkflow",
+        mistake,
+        id=f"{mistake}-{learner_worker.task_queue}",
+        task_queue=learner_worker.task_queue,
+    )
     await failed_task(handle)
     lines = await lines_naming(learner_worker.output, handle.id)
     assert lines[0].startswith(f"LearnerWorkflow {handle.id}: workflow task failed: {says}")
-    assert lines[0].endswith(". The workflow waits and Temporal retries the task: see the "
-                             "pending workflow task in the Web UI: "
-                             f"{config.temporal_settings().workflow_url(handle.id)}")
+    assert lines[0].endswith(
+        ". The workflow waits and Temporal retries the task: see the "
+        "pending workflow task in the Web UI: "
+        f"{config.temporal_settings().workflow_url(handle.id)}"
+    )
     assert set(lines) == {lines[0]}  # a retry repeats the same line, nothing more
     assert_one_readable_line_each(learner_worker.output)
 
 
 async def test_an_edit_that_breaks_replay_is_one_line_saying_to_use_workflow_patched(
-        dev_client: Client, task_queue: str, tmp_path: Path) -> None:
+    dev_client: Client, task_queue: str, tmp_path: Path
+) -> None:
     before = LearnerWorker.start(tmp_path / "before", LEARNER_WORKFLOW, task_queue)
     try:
-        handle = await dev_client.start_workflow("LearnerWorkflow", "nap",
-                                                 id=f"edited-{task_queue}",
-                                                 task_queue=task_queue)
-        while not any(event.event_type == EventType.EVENT_TYPE_TIMER_STARTED
-                      for event in (await handle.fetch_history()).events):
+        handle = await dev_client.start_workflow(
+            "LearnerWorkflow", "nap", id=f"edited-{task_queue}", task_queue=task_queue
+        )
+        while not any(
+            event.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+            for event in (await handle.fetch_history()).events
+        ):
             await asyncio.sleep(0.1)
     finally:
         before.kill()
@@ -194,15 +224,18 @@ async def test_an_edit_that_breaks_replay_is_one_line_saying_to_use_workflow_pat
         [line] = await lines_naming(after.output, run_id)
     finally:
         after.kill()
-    assert line.startswith(f"Workflow run {run_id}: workflow task failed: [TMPRL1100] "
-                           "Nondeterminism error: ")
-    assert ("the workflow code changed in a way this workflow's history does not match: guard "
-            "the change with workflow.patched(...)") in line
+    assert line.startswith(
+        f"Workflow run {run_id}: workflow task failed: [TMPRL1100] Nondeterminism error: "
+    )
+    assert (
+        "the workflow code changed in a way this workflow's history does not match: guard "
+        "the change with workflow.patched(...)"
+    ) in line
     assert_one_readable_line_each(after.output)
 
 
 SETUP = """\
-from order_management.connection import connect
+from order_management.local.connection import connect
 from order_management.orders import place_order
 from order_management.shared import make_order
 from order_management.worker import build_worker, start_polling
@@ -225,16 +258,23 @@ print("status:", await handle.query(OrderWorkflow.get_status))
 
 
 async def test_bad_signals_from_a_terminal_show_as_one_line_in_the_running_cell(
-        dev_server: RunningServer, task_queue: str, order_id: str) -> None:
+    dev_server: RunningServer, task_queue: str, order_id: str
+) -> None:
     signals = [(), ("--input", '"yes"')]
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("import asyncio"),
-        nbformat.v4.new_code_cell(SETUP.format(task_queue=task_queue, order_id=order_id)),
-        nbformat.v4.new_code_cell(WAIT_FOR_SIGNALS.format(count=len(signals))),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("import asyncio"),
+            nbformat.v4.new_code_cell(SETUP.format(task_queue=task_queue, order_id=order_id)),
+            nbformat.v4.new_code_cell(WAIT_FOR_SIGNALS.format(count=len(signals))),
+        ]
+    )
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3",
-                            resources={"metadata": {"path": str(REPO)}})
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(REPO)}},
+    )
     async with client.async_setup_kernel(env=env):
         for index in (0, 1):
             await client.async_execute_cell(nb.cells[index], index)
@@ -248,7 +288,7 @@ async def test_bad_signals_from_a_terminal_show_as_one_line_in_the_running_cell(
     assert about_it == [
         f"OrderWorkflow order-workflow-{order_id}: approve_order() ignored: approve_order "
         "takes true or false",
-        f"OrderWorkflow order-workflow-{order_id}: approve_order(\"yes\") ignored: "
+        f'OrderWorkflow order-workflow-{order_id}: approve_order("yes") ignored: '
         "approve_order takes true or false",
     ], last  # one line for each of the two signals
     assert "status: awaiting_approval" in last
@@ -256,11 +296,22 @@ async def test_bad_signals_from_a_terminal_show_as_one_line_in_the_running_cell(
     assert "Traceback" not in everything and not ANSI.search(everything), everything
 
 
-async def _temporal_signal(server: RunningServer, workflow_id: str,
-                           input_args: tuple[str, ...]) -> None:
+async def _temporal_signal(
+    server: RunningServer, workflow_id: str, input_args: tuple[str, ...]
+) -> None:
     process = await asyncio.create_subprocess_exec(
-        str(devserver.temporal_binary()), "workflow", "signal", "--workflow-id", workflow_id,
-        "--name", "approve_order", *input_args, "--address", server.address,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        str(devserver.temporal_binary()),
+        "workflow",
+        "signal",
+        "--workflow-id",
+        workflow_id,
+        "--name",
+        "approve_order",
+        *input_args,
+        "--address",
+        server.address,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await process.communicate()
     assert process.returncode == 0, textwrap.indent(output.decode(), "  ")

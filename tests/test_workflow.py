@@ -15,8 +15,7 @@ from order_management.ledger import Ledger
 from order_management.orders import await_result, place_order, send_approval
 from order_management.shared import OrderStatus, make_order, workflow_id_for
 from order_management.workflow import OrderWorkflow
-
-from .conftest import running_worker
+from tests.helpers.servers import running_worker
 
 FULFILMENT = ["reserve_inventory", "process_payment", "initiate_delivery"]
 
@@ -43,8 +42,12 @@ async def test_order_under_threshold_completes_with_seed_style_references(
 
 @pytest.mark.parametrize(("amount", "needs_approval"), [(1000.00, False), (1000.01, True)])
 async def test_approval_threshold_is_strictly_above_1000(
-    time_skipping: WorkflowEnvironment, ledger: Ledger, task_queue: str, order_id: str,
-    amount: float, needs_approval: bool,
+    time_skipping: WorkflowEnvironment,
+    ledger: Ledger,
+    task_queue: str,
+    order_id: str,
+    amount: float,
+    needs_approval: bool,
 ) -> None:
     async with running_worker(time_skipping.client, task_queue):
         handle = await place_order(time_skipping.client, make_order(amount, order_id), task_queue)
@@ -103,8 +106,11 @@ async def test_approval_times_out_after_five_minutes_of_workflow_time(
         result = await await_result(handle)
         history = await handle.fetch_history()
     assert result.status == OrderStatus.APPROVAL_TIMED_OUT
-    timers = [e.timer_started_event_attributes.start_to_fire_timeout.ToSeconds()
-              for e in history.events if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED]
+    timers = [
+        e.timer_started_event_attributes.start_to_fire_timeout.ToSeconds()
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+    ]
     assert timers == [300]
     # The test server skipped the wait: five minutes passed in the workflow's own clock.
     first, last = history.events[0].event_time, history.events[-1].event_time
@@ -117,13 +123,21 @@ async def test_approval_times_out_after_five_minutes_of_workflow_time(
     [
         ("inventory", [], []),
         ("payment", ["reserve_inventory"], ["release_inventory"]),
-        ("delivery", ["reserve_inventory", "process_payment"],
-         ["refund_payment", "release_inventory"]),
+        (
+            "delivery",
+            ["reserve_inventory", "process_payment"],
+            ["refund_payment", "release_inventory"],
+        ),
     ],
 )
 async def test_permanent_failure_undoes_the_steps_that_succeeded_in_reverse(
-    time_skipping: WorkflowEnvironment, ledger: Ledger, task_queue: str, order_id: str,
-    fail_at: str, done_before: list[str], compensations: list[str],
+    time_skipping: WorkflowEnvironment,
+    ledger: Ledger,
+    task_queue: str,
+    order_id: str,
+    fail_at: str,
+    done_before: list[str],
+    compensations: list[str],
 ) -> None:
     stock_before = ledger.stock()
     async with running_worker(time_skipping.client, task_queue):
@@ -148,7 +162,10 @@ async def test_permanent_failure_undoes_the_steps_that_succeeded_in_reverse(
 
 @pytest.mark.parametrize("fail_at", ["inventory", "payment", "delivery"])
 async def test_transient_failures_are_retried_then_the_order_completes_without_doing_twice(
-    time_skipping: WorkflowEnvironment, ledger: Ledger, task_queue: str, order_id: str,
+    time_skipping: WorkflowEnvironment,
+    ledger: Ledger,
+    task_queue: str,
+    order_id: str,
     fail_at: str,
 ) -> None:
     async with running_worker(time_skipping.client, task_queue):
@@ -156,9 +173,11 @@ async def test_transient_failures_are_retried_then_the_order_completes_without_d
         handle = await place_order(time_skipping.client, order, task_queue)
         result = await await_result(handle)
         history = await handle.fetch_history()
-    attempts = {e.activity_task_started_event_attributes.attempt
-                for e in history.events
-                if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED}
+    attempts = {
+        e.activity_task_started_event_attributes.attempt
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+    }
     assert result.status == OrderStatus.COMPLETED
     assert attempts == {1, 3}  # the flaky step succeeded on its third attempt
     # The first two attempts did the work but "lost" the answer: still one of each.
@@ -172,7 +191,8 @@ async def test_workflow_refuses_an_invalid_order_before_any_activity(
     bad.total_amount = 250  # does not match the items: a client that skipped validation
     async with running_worker(time_skipping.client, task_queue):
         handle = await time_skipping.client.start_workflow(
-            OrderWorkflow.run, bad, id=workflow_id_for(order_id), task_queue=task_queue)
+            OrderWorkflow.run, bad, id=workflow_id_for(order_id), task_queue=task_queue
+        )
         with pytest.raises(WorkflowFailureError) as failure:
             await handle.result()
         history = await handle.fetch_history()

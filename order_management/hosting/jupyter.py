@@ -32,7 +32,7 @@ from logging import Logger
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from order_management import config, devserver
+from order_management.local import config, devserver
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
@@ -56,8 +56,10 @@ def temporal_web_ui() -> dict[str, Any]:
     """jupyter-server-proxy's settings for the Web UI of the local dev server."""
     settings = config.temporal_settings()
     if not settings.is_local:
-        raise NoLocalWebUI(f"Temporal is at {settings.address}, not a dev server here: "
-                           f"its Web UI is {settings.ui_url}")
+        raise NoLocalWebUI(
+            f"Temporal is at {settings.address}, not a dev server here: "
+            f"its Web UI is {settings.ui_url}"
+        )
     return {
         "port": settings.port + config.UI_PORT_OFFSET,
         # No `command`: the extension below started the server with Jupyter. Started on the
@@ -97,12 +99,19 @@ def _load_jupyter_server_extension(serverapp: ServerApp) -> None:
     if server is None:
         return
     os.environ["TEMPORAL_UI_URL"] = path
-    log.info("Temporal dev server at %s (pid %d); Web UI at %s/ (the launcher's %r tile), "
-             "also %s", server.address, server.pid, path, WEB_UI_TITLE, server.ui_url)
+    log.info(
+        "Temporal dev server at %s (pid %d); Web UI at %s/ (the launcher's %r tile), also %s",
+        server.address,
+        server.pid,
+        path,
+        WEB_UI_TITLE,
+        server.ui_url,
+    )
 
 
-def _dev_server(settings: config.TemporalSettings, path: str,
-                log: Logger) -> devserver.DevServer | None:
+def _dev_server(
+    settings: config.TemporalSettings, path: str, log: Logger
+) -> devserver.DevServer | None:
     """The dev server at the configured port, its Web UI at `path`; None when a server the
     workshop did not start already answers there."""
     port = settings.port
@@ -111,13 +120,22 @@ def _dev_server(settings: config.TemporalSettings, path: str,
         log.info("Using the Temporal dev server already running at %s", server.address)
         return server
     if server:
-        log.warning("Restarting the Temporal dev server at %s (pid %d) so that its Web UI "
-                    "answers at %s/; its workflows are kept", server.address, server.pid, path)
+        log.warning(
+            "Restarting the Temporal dev server at %s (pid %d) so that its Web UI "
+            "answers at %s/; its workflows are kept",
+            server.address,
+            server.pid,
+            path,
+        )
         devserver.stop(port)
     elif devserver.port_answers(port):
-        log.warning("A Temporal server this workshop did not start answers at %s: the "
-                    "notebooks use it, and their Web UI links go to %s, not %s/",
-                    settings.address, settings.ui_url, path)
+        log.warning(
+            "A Temporal server this workshop did not start answers at %s: the "
+            "notebooks use it, and their Web UI links go to %s, not %s/",
+            settings.address,
+            settings.ui_url,
+            path,
+        )
         return None
     # Started from the thread that loads extensions, the main one: the parent-death signal
     # fires when the thread that started the child ends, not only when the process does.

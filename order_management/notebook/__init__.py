@@ -15,6 +15,7 @@ display, chart, check and guard:
 - seed_snippets: the original demo's `asyncio.run(main())` snippets, verbatim in a cell
 - preflight: the OK/FAIL lines of 00_setup
 - learner_code: notebook 07's views of the learner's own workflow code (mistakes, replays)
+- worker_process, outages: a worker in a process of its own, and outages on purpose (05)
 
 Everything a notebook imports is importable from here.
 """
@@ -58,12 +59,39 @@ from order_management.notebook.terminal import (
 from order_management.notebook.widgets import ApprovalPanel, approval_panel
 
 __all__ = [
-    "BRIEF_ERRORS", "ApprovalPanel", "Check", "InvalidParameter", "KernelWorker", "NotYet",
-    "QUERY_TIMEOUT_SECONDS", "WebLink", "WorkerStopped", "approval_panel", "check_parameters",
-    "connect_and_show", "enable_seed_snippets", "environment_checks", "explain_approval",
-    "install_error_display", "kernel_worker", "new_order_id", "print_checks", "self_check",
-    "server_checks", "show_code", "signal_from_terminal_later", "start_worker", "stop_worker",
-    "temporal_cli", "temporal_command", "terminate_if_running", "time_allowed",
-    "watch_status", "web_ui_link", "workflow_link", "mistake_expected", "replay_line",
+    "BRIEF_ERRORS",
+    "ApprovalPanel",
+    "Check",
+    "InvalidParameter",
+    "KernelWorker",
+    "NotYet",
+    "QUERY_TIMEOUT_SECONDS",
+    "WebLink",
+    "WorkerStopped",
+    "approval_panel",
+    "check_parameters",
+    "connect_and_show",
+    "enable_seed_snippets",
+    "environment_checks",
+    "explain_approval",
+    "install_error_display",
+    "kernel_worker",
+    "new_order_id",
+    "print_checks",
+    "self_check",
+    "server_checks",
+    "show_code",
+    "signal_from_terminal_later",
+    "start_worker",
+    "stop_worker",
+    "temporal_cli",
+    "temporal_command",
+    "terminate_if_running",
+    "time_allowed",
+    "watch_status",
+    "web_ui_link",
+    "workflow_link",
+    "mistake_expected",
+    "replay_line",
     "side_by_side",
 ]

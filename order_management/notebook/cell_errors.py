@@ -26,8 +26,8 @@ from temporalio.client import (
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
-from order_management import config, devserver
-from order_management.connection import ServerUnavailable
+from order_management.local import config, devserver
+from order_management.local.connection import ServerUnavailable
 from order_management.orders import OrderError
 from order_management.shared import InvalidOrder
 
@@ -39,11 +39,24 @@ class BriefError(Exception):
 
 
 BRIEF_ERRORS: tuple[type[BaseException], ...] = (
-    BriefError, OrderError, InvalidOrder, ServerUnavailable, config.ConfigurationError,
-    devserver.DevServerError, WorkflowAlreadyStartedError, RPCError, WorkflowFailureError,
-    WorkflowUpdateFailedError, WorkflowQueryFailedError, WorkflowQueryRejectedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError, asyncio.TimeoutError, SyntaxError,
-    ModuleNotFoundError)
+    BriefError,
+    OrderError,
+    InvalidOrder,
+    ServerUnavailable,
+    config.ConfigurationError,
+    devserver.DevServerError,
+    WorkflowAlreadyStartedError,
+    RPCError,
+    WorkflowFailureError,
+    WorkflowUpdateFailedError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+    TimeoutError,
+    asyncio.TimeoutError,
+    SyntaxError,
+    ModuleNotFoundError,
+)
 """Errors a notebook shows as one line. A SyntaxError here is one raised while a cell runs
 (a module it imports or reloads); a cell's own typo keeps IPython's display."""
 
@@ -72,8 +85,10 @@ def one_line(error: BaseException) -> str:
         return _missing_module_hint(error)
     if isinstance(error, WorkflowFailureError) and isinstance(error.cause, ActivityError):
         activity = error.cause
-        return (f"the workflow failed: its activity {activity.activity_type} failed for good: "
-                f"{_message(activity.cause)}")
+        return (
+            f"the workflow failed: its activity {activity.activity_type} failed for good: "
+            f"{_message(activity.cause)}"
+        )
     if isinstance(error, WorkflowFailureError):
         return f"the workflow failed: {_message(error.cause)}"
     if isinstance(error, WorkflowUpdateFailedError):
@@ -83,8 +98,10 @@ def one_line(error: BaseException) -> str:
     if isinstance(error, WorkflowQueryRejectedError):
         return f"the query was rejected: the workflow's status is {error.status.name}"
     if isinstance(error, WorkflowAlreadyStartedError):
-        return (f"{error.workflow_id} is still running, and an id runs one workflow at a "
-                "time: let it end first (e.g. decide it), or start it with another id")
+        return (
+            f"{error.workflow_id} is still running, and an id runs one workflow at a "
+            "time: let it end first (e.g. decide it), or start it with another id"
+        )
     if isinstance(error, RPCError):
         return _rpc_hint(error)
     return str(error)
@@ -103,16 +120,20 @@ def _syntax_hint(error: SyntaxError) -> str:
     if where.is_absolute() and where.is_relative_to(Path.cwd()):
         where = where.relative_to(Path.cwd())  # my_shop/workflow.py, as its cell names it
     code = f" in `{error.text.strip()}`" if error.text and error.text.strip() else ""
-    return (f"{where}, line {error.lineno}: {error.msg}{code}. Fix it in the cell that writes "
-            "that file, run that cell, then this one again")
+    return (
+        f"{where}, line {error.lineno}: {error.msg}{code}. Fix it in the cell that writes "
+        "that file, run that cell, then this one again"
+    )
 
 
 def _missing_module_hint(error: ModuleNotFoundError) -> str:
     # Most often a module a `%%writefile` cell above writes (07's my_shop/, 08's variants),
     # imported before that cell ran; else a package the workshop did not install.
-    return (f"{error}: if a `%%writefile` cell above writes it, run the cells above this one "
-            "first (Run > Run All Above Selected Cell); if it is a package, `make setup` "
-            "installs the workshop's")
+    return (
+        f"{error}: if a `%%writefile` cell above writes it, run the cells above this one "
+        "first (Run > Run All Above Selected Cell); if it is a package, `make setup` "
+        "installs the workshop's"
+    )
 
 
 def _workers_running() -> bool:
@@ -122,18 +143,25 @@ def _workers_running() -> bool:
         tasks = asyncio.all_tasks()
     except RuntimeError:  # no event loop runs: no worker either
         return False
-    return any(getattr(task.get_coro(), "__qualname__", "").startswith("Worker.")
-               for task in tasks if not task.done())
+    return any(
+        getattr(task.get_coro(), "__qualname__", "").startswith("Worker.")
+        for task in tasks
+        if not task.done()
+    )
 
 
 def _timeout_hint() -> str:
-    worker = ("is a worker polling the workflow's task queue? If one is, its log says what "
-              "fails" if _workers_running() else
-              "this kernel runs no worker: run `await start_worker(client)`, or the cell that "
-              "starts your own `Worker(...)`")
-    return ("no answer before the timeout. A result comes only once the workflow ends (is it "
-            f"waiting for a decision?); a query or an update needs a worker to answer "
-            f"({worker}). The workflow's Web UI page shows where it is.")
+    worker = (
+        "is a worker polling the workflow's task queue? If one is, its log says what fails"
+        if _workers_running()
+        else "this kernel runs no worker: run `await start_worker(client)`, or the cell that "
+        "starts your own `Worker(...)`"
+    )
+    return (
+        "no answer before the timeout. A result comes only once the workflow ends (is it "
+        f"waiting for a decision?); a query or an update needs a worker to answer "
+        f"({worker}). The workflow's Web UI page shows where it is."
+    )
 
 
 def _rpc_hint(error: RPCError) -> str:
@@ -143,17 +171,23 @@ def _rpc_hint(error: RPCError) -> str:
         return _timeout_hint()  # a query no worker answered: the call timed out
     if error.status == RPCStatusCode.NOT_FOUND:
         if "completed" in error.message:
-            return ("that workflow has already finished: it takes no more signals or updates "
-                    "(queries still answer). Start a new one to try again.")
+            return (
+                "that workflow has already finished: it takes no more signals or updates "
+                "(queries still answer). Start a new one to try again."
+            )
         return f"no such workflow ({error.message}): check the id, or start it first"
     return f"Temporal refused the request: {error.message}"
 
 
-def _show_error(shell: Any, etype: type, value: BaseException, tb: Any,
-                tb_offset: Any = None) -> None:
+def _show_error(
+    shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None
+) -> None:
     if isinstance(value, NameError):  # the usual short trace, then the likely cause
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
-        print(f"Is `{value.name}` made by a cell above? Run the cells above this one first "
-              "(Run > Run All Above Selected Cell), or check the spelling.", file=sys.stderr)
+        print(
+            f"Is `{value.name}` made by a cell above? Run the cells above this one first "
+            "(Run > Run All Above Selected Cell), or check the spelling.",
+            file=sys.stderr,
+        )
         return
     shell._showtraceback(etype, value, [f"{_RED}{etype.__name__}{_RESET}: {one_line(value)}"])

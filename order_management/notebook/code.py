@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from order_management import config
+from order_management.local import config
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,11 @@ def _excerpt(target: Any) -> SourceExcerpt:
         return _constant_excerpt(target)
     target = inspect.unwrap(getattr(target, "__func__", target))
     lines, first = inspect.getsourcelines(target)
-    return SourceExcerpt(Path(inspect.getsourcefile(target) or "?"), first,
-                         textwrap.dedent("".join(lines)).rstrip("\n"))
+    return SourceExcerpt(
+        Path(inspect.getsourcefile(target) or "?"),
+        first,
+        textwrap.dedent("".join(lines)).rstrip("\n"),
+    )
 
 
 def _constant_excerpt(dotted_name: str) -> SourceExcerpt:
@@ -92,10 +95,13 @@ def _constant_excerpt(dotted_name: str) -> SourceExcerpt:
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and name in _assigned_names(node):
             last = node
             following = statements[k + 1] if k + 1 < len(statements) else None
-            if (isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
-                    and isinstance(following.value.value, str)):
+            if (
+                isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)
+            ):
                 last = following  # the constant's docstring
-            lines = source.splitlines()[node.lineno - 1:last.end_lineno]
+            lines = source.splitlines()[node.lineno - 1 : last.end_lineno]
             return SourceExcerpt(path, node.lineno, "\n".join(lines))
     raise LookupError(f"{module_name} assigns no {name} at module level")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 
-from order_management import config
+from order_management.local import config
 from order_management.notebook.kernel_worker import QUERY_TIMEOUT_SECONDS, kernel_worker
 from order_management.orders import OrderError
 from order_management.shared import (
@@ -59,8 +59,9 @@ def web_ui_link(handle: WorkflowHandle) -> WebLink:
     return WebLink(workflow_link(handle.id), handle.id)
 
 
-async def watch_status(handle: WorkflowHandle, until: Collection[str] = OrderStatus.FINAL,
-                       timeout: float = 30.0) -> str:
+async def watch_status(
+    handle: WorkflowHandle, until: Collection[str] = OrderStatus.FINAL, timeout: float = 30.0
+) -> str:
     """Print the order's status (the `get_status` query) each time it changes, until it is
     one of `until`. Returns that status, or raises `OrderError` after `timeout` seconds
     saying where it is."""
@@ -68,8 +69,9 @@ async def watch_status(handle: WorkflowHandle, until: Collection[str] = OrderSta
     started = time.monotonic()
     seen: str | None = None
     while True:
-        status = await asyncio.wait_for(handle.query(OrderWorkflow.get_status),
-                                        QUERY_TIMEOUT_SECONDS)
+        status = await asyncio.wait_for(
+            handle.query(OrderWorkflow.get_status), QUERY_TIMEOUT_SECONDS
+        )
         elapsed = time.monotonic() - started
         if status != seen:
             print(f"{elapsed:5.1f} s  {status}")
@@ -77,8 +79,10 @@ async def watch_status(handle: WorkflowHandle, until: Collection[str] = OrderSta
         if status in until:
             return status
         if elapsed > timeout:
-            raise OrderError(f"{handle.id} is still {status} after {timeout:g} s "
-                             f"(waited for: {', '.join(until)})")
+            raise OrderError(
+                f"{handle.id} is still {status} after {timeout:g} s "
+                f"(waited for: {', '.join(until)})"
+            )
         await asyncio.sleep(STATUS_POLL_SECONDS)
 
 
@@ -95,12 +99,16 @@ def explain_approval(order: Order) -> None:
     validate_order(order)  # an amount edited by hand: one line to fix, not a sentence on it
     amount = f"${order.total_amount:,.2f}"
     if order.requires_approval:
-        print(f"{amount} is over ${APPROVAL_THRESHOLD:,.0f}: the workflow will wait for an "
-              f"approval decision (for at most {order.approval_timeout_seconds:g} s) before "
-              "it reserves, charges or ships anything.")
+        print(
+            f"{amount} is over ${APPROVAL_THRESHOLD:,.0f}: the workflow will wait for an "
+            f"approval decision (for at most {order.approval_timeout_seconds:g} s) before "
+            "it reserves, charges or ships anything."
+        )
     else:
-        print(f"{amount} is not over ${APPROVAL_THRESHOLD:,.0f}: no approval is needed, the "
-              "workflow goes straight to its three steps.")
+        print(
+            f"{amount} is not over ${APPROVAL_THRESHOLD:,.0f}: no approval is needed, the "
+            "workflow goes straight to its three steps."
+        )
 
 
 async def terminate_if_running(client: Client, workflow_id: str, reason: str) -> None:

@@ -1,4 +1,4 @@
-""""Your turn" exercises: a check cell under each exercise, with a hint when not yet right."""
+""" "Your turn" exercises: a check cell under each exercise, with a hint when not yet right."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ def self_check(answer: Any, expected: Any, *, hint: str, task: str | None = None
     learner who skips the exercise; a wrong answer raises `NotYet` with the hint.
     """
     if answer is Ellipsis:
-        print(f"Your turn: {task or 'replace the ... in the exercise cell above'}. "
-              "Then run this cell again to check your answer.")
+        print(
+            f"Your turn: {task or 'replace the ... in the exercise cell above'}. "
+            "Then run this cell again to check your answer."
+        )
         return
     right = expected(answer) if callable(expected) else answer == expected
     if not right:

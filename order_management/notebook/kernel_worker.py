@@ -14,8 +14,8 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from order_management import config
-from order_management.connection import connect
+from order_management.local import config
+from order_management.local.connection import connect
 from order_management.notebook.cell_errors import BriefError, install_error_display
 from order_management.worker import build_worker, start_polling
 

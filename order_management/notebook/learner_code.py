@@ -25,8 +25,13 @@ from temporalio.worker import WorkflowReplayResult
 from order_management.history import history_frame, replay_failure_reason
 from order_management.notebook.cell_errors import brief
 
-_QUIET_EVENTS = ("WorkflowTaskScheduled", "WorkflowTaskStarted", "WorkflowTaskCompleted",
-                 "ActivityTaskStarted", "ActivityTaskCompleted")
+_QUIET_EVENTS = (
+    "WorkflowTaskScheduled",
+    "WorkflowTaskStarted",
+    "WorkflowTaskCompleted",
+    "ActivityTaskStarted",
+    "ActivityTaskCompleted",
+)
 """Events `side_by_side` leaves out: the bookkeeping between two decisions."""
 LABEL_WIDTH = 70
 
@@ -48,8 +53,10 @@ def replay_line(history: WorkflowHistory, result: WorkflowReplayResult) -> str:
     it replays, or where the code and the history disagree, and the reason."""
     who = history.workflow_id
     if result.replay_failure is None:
-        return (f"{who}: replays on this code: it makes the decisions its "
-                f"{len(history.events)} events recorded, in the same order")
+        return (
+            f"{who}: replays on this code: it makes the decisions its "
+            f"{len(history.events)} events recorded, in the same order"
+        )
     reason = replay_failure_reason(result.replay_failure)
     event = _event_named_by(history, reason)
     where = f" at event {event}" if event else ""
@@ -65,11 +72,14 @@ def _event_named_by(history: WorkflowHistory, reason: str) -> str | None:
     activity = re.search(r"scheduled event '([^']+)'", reason)
     patch = re.search(r"patch marker encountered for change ([\w.-]+)", reason)
     if activity:
-        rows = frame[(frame["event_type"] == "ActivityTaskScheduled")
-                     & (frame["activity"] == activity[1])]
+        rows = frame[
+            (frame["event_type"] == "ActivityTaskScheduled") & (frame["activity"] == activity[1])
+        ]
     elif patch:
-        rows = frame[(frame["event_type"] == "MarkerRecorded")
-                     & frame["details"].str.contains(f'"{patch[1]}"', regex=False)]
+        rows = frame[
+            (frame["event_type"] == "MarkerRecorded")
+            & frame["details"].str.contains(f'"{patch[1]}"', regex=False)
+        ]
     else:
         return None
     if rows.empty:
@@ -94,4 +104,4 @@ def side_by_side(histories: Mapping[str, WorkflowHistory]) -> pd.DataFrame:
 def _label(event: Any) -> str:
     what = event.activity if isinstance(event.activity, str) else event.details
     label = f"{event.event_type}: {what}" if what else event.event_type
-    return label if len(label) <= LABEL_WIDTH else label[:LABEL_WIDTH - 1] + "…"
+    return label if len(label) <= LABEL_WIDTH else label[: LABEL_WIDTH - 1] + "…"

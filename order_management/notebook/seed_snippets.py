@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from order_management import config
+from order_management.local import config
 from order_management.shared import TASK_QUEUE
 
 
@@ -28,9 +28,13 @@ def enable_seed_snippets() -> str:
     if package_dir not in sys.path:
         sys.path.append(package_dir)  # appended: never shadows an installed module
     address = config.temporal_settings().address
-    print(f"asyncio.run() now works in this kernel; `from workflow import ...` finds "
-          f"{package_dir}.\nThe snippets connect to ADDRESS = {address!r}.")
+    print(
+        f"asyncio.run() now works in this kernel; `from workflow import ...` finds "
+        f"{package_dir}.\nThe snippets connect to ADDRESS = {address!r}."
+    )
     if config.task_queue() != TASK_QUEUE:
-        print(f"Note: the snippets use the task queue {TASK_QUEUE!r}, but this kernel's worker "
-              f"polls {config.task_queue()!r} (ORDER_TASK_QUEUE): their orders will wait.")
+        print(
+            f"Note: the snippets use the task queue {TASK_QUEUE!r}, but this kernel's worker "
+            f"polls {config.task_queue()!r} (ORDER_TASK_QUEUE): their orders will wait."
+        )
     return address

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 
-from order_management import config, devserver
+from order_management.local import config, devserver
 from order_management.orders import OrderError
 
 CLI_TIMEOUT_SECONDS = 30.0
@@ -17,8 +17,7 @@ def temporal_command(*args: str) -> list[str]:
     if binary is None:
         raise OrderError("No `temporal` binary found; install the workshop with `make setup`")
     settings = config.temporal_settings()
-    return [str(binary), *args, "--address", settings.address,
-            "--namespace", settings.namespace]
+    return [str(binary), *args, "--address", settings.address, "--namespace", settings.namespace]
 
 
 def temporal_cli(*args: str, timeout: float = CLI_TIMEOUT_SECONDS) -> None:
@@ -28,8 +27,9 @@ def temporal_cli(*args: str, timeout: float = CLI_TIMEOUT_SECONDS) -> None:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise OrderError(f"`temporal {shlex.join(args)}` did not answer within "
-                         f"{timeout:g} s") from None
+        raise OrderError(
+            f"`temporal {shlex.join(args)}` did not answer within {timeout:g} s"
+        ) from None
     output = (done.stdout + done.stderr).rstrip()
     print(output)
     if done.returncode != 0:
@@ -45,13 +45,22 @@ def signal_from_terminal_later(workflow_id: str, approved: bool, delay_seconds: 
     This is exactly what someone would type in a terminal; doing it from a process started
     here lets the notebook run unattended (in CI) while no cell is running.
     """
-    command = temporal_command("workflow", "signal", "--workflow-id", workflow_id,
-                               "--name", "approve_order", "--input", str(approved).lower())
+    command = temporal_command(
+        "workflow",
+        "signal",
+        "--workflow-id",
+        workflow_id,
+        "--name",
+        "approve_order",
+        "--input",
+        str(approved).lower(),
+    )
     script = f"sleep {delay_seconds:g} && exec {shlex.join(command)}"
     # Reap earlier ones so no zombie outlives its usefulness.
     _background_commands[:] = [p for p in _background_commands if p.poll() is None]
-    _background_commands.append(subprocess.Popen(["sh", "-c", script],
-                                                 stdout=subprocess.DEVNULL))
-    print(f"In {delay_seconds:g} s a separate process will run:\n"
-          f"  temporal workflow signal --workflow-id {workflow_id} "
-          f"--name approve_order --input {str(approved).lower()}")
+    _background_commands.append(subprocess.Popen(["sh", "-c", script], stdout=subprocess.DEVNULL))
+    print(
+        f"In {delay_seconds:g} s a separate process will run:\n"
+        f"  temporal workflow signal --workflow-id {workflow_id} "
+        f"--name approve_order --input {str(approved).lower()}"
+    )

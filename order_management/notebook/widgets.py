@@ -28,15 +28,18 @@ class ApprovalPanel:
         import ipywidgets as widgets  # a notebook-only dependency
 
         self.handle = handle
-        self.approve_button = widgets.Button(description="Approve", button_style="success",
-                                             icon="check")
-        self.reject_button = widgets.Button(description="Reject", button_style="danger",
-                                            icon="times")
+        self.approve_button = widgets.Button(
+            description="Approve", button_style="success", icon="check"
+        )
+        self.reject_button = widgets.Button(
+            description="Reject", button_style="danger", icon="times"
+        )
         self.status_line = widgets.HTML(value=f"<b>{handle.id}</b>: …")
         self.approve_button.on_click(lambda _: self._decide(True))
         self.reject_button.on_click(lambda _: self._decide(False))
-        self.widget = widgets.VBox([
-            widgets.HBox([self.approve_button, self.reject_button]), self.status_line])
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.approve_button, self.reject_button]), self.status_line]
+        )
         self._sent: asyncio.Task[None] | None = None
         self._refresher = asyncio.get_running_loop().create_task(self._refresh(refresh_for))
 
@@ -66,8 +69,10 @@ class ApprovalPanel:
                 print(f"Nobody clicked within {timeout:g} s.")
                 return
             button = self.approve_button if default else self.reject_button
-            print(f"Nobody clicked within {timeout:g} s: clicking {button.description} "
-                  "for you, so the notebook can go on.")
+            print(
+                f"Nobody clicked within {timeout:g} s: clicking {button.description} "
+                "for you, so the notebook can go on."
+            )
             button.click()
         assert self._sent is not None
         await self._sent
@@ -85,8 +90,9 @@ class ApprovalPanel:
         status = "unknown"
         while time.monotonic() < deadline:
             try:
-                status = await asyncio.wait_for(self.handle.query(OrderWorkflow.get_status),
-                                                QUERY_TIMEOUT_SECONDS)
+                status = await asyncio.wait_for(
+                    self.handle.query(OrderWorkflow.get_status), QUERY_TIMEOUT_SECONDS
+                )
             except (asyncio.TimeoutError, RPCError) as err:
                 self._show(f"status unknown ({err or 'no worker answered'})")
                 return

@@ -18,4 +18,3 @@ Modules, one concept each:
 - jupyterhub_config: the hub's configuration file
 - hub: starting and stopping the hub (`python -m order_management.hosting.room start|stop|status`)
 """
-

@@ -18,8 +18,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from order_management.config import UI_PORT_OFFSET
 from order_management.hosting.room.settings import RoomSettings, system_user
+from order_management.local.config import UI_PORT_OFFSET
 
 # Offsets must stay below the UI offset, or one attendee's gRPC port would be another's UI.
 MAX_ATTENDEES = UI_PORT_OFFSET
@@ -57,17 +57,30 @@ def ensure_attendee(settings: RoomSettings, name: str) -> Attendee:
         entry = pwd.getpwnam(system_name)
     except KeyError:
         entry = _create_user(settings, system_name)
-    attendee = Attendee(system_name=system_name, uid=entry.pw_uid, gid=entry.pw_gid,
-                        home=Path(entry.pw_dir),
-                        temporal_port=settings.port_base + _offset(entry.pw_uid))
+    attendee = Attendee(
+        system_name=system_name,
+        uid=entry.pw_uid,
+        gid=entry.pw_gid,
+        home=Path(entry.pw_dir),
+        temporal_port=settings.port_base + _offset(entry.pw_uid),
+    )
     if not attendee.notebooks.exists():
         _copy_notebooks(settings, attendee)
     return attendee
 
 
 def _create_user(settings: RoomSettings, system_name: str) -> pwd.struct_passwd:
-    _run(["useradd", "--create-home", "--shell", "/bin/bash",
-          "--comment", "workshop room attendee", system_name])
+    _run(
+        [
+            "useradd",
+            "--create-home",
+            "--shell",
+            "/bin/bash",
+            "--comment",
+            "workshop room attendee",
+            system_name,
+        ]
+    )
     with open(settings.state_dir / ROSTER, "a") as roster:
         roster.write(system_name + "\n")
     entry = pwd.getpwnam(system_name)
@@ -78,8 +91,10 @@ def _create_user(settings: RoomSettings, system_name: str) -> pwd.struct_passwd:
 def _offset(uid: int) -> int:
     offset = uid - _first_regular_uid()
     if not 0 <= offset < MAX_ATTENDEES:
-        raise AttendeeError(f"uid {uid} is outside the {MAX_ATTENDEES} uids above the first "
-                            f"regular one, so it has no Temporal port block")
+        raise AttendeeError(
+            f"uid {uid} is outside the {MAX_ATTENDEES} uids above the first "
+            f"regular one, so it has no Temporal port block"
+        )
     return offset
 
 

@@ -32,7 +32,8 @@ class RoomSetupError(RuntimeError):
 def proxy_command(settings: RoomSettings) -> str:
     """configurable-http-proxy: the one on PATH, or the room's own from npm."""
     return shutil.which("configurable-http-proxy") or str(
-        settings.environment / "node_modules" / ".bin" / "configurable-http-proxy")
+        settings.environment / "node_modules" / ".bin" / "configurable-http-proxy"
+    )
 
 
 def build(settings: RoomSettings) -> None:
@@ -43,24 +44,32 @@ def build(settings: RoomSettings) -> None:
     _install_workshop(settings.environment)
     _install_proxy(settings)
     shutil.rmtree(settings.notebooks, ignore_errors=True)
-    shutil.copytree(PROJECT / "notebooks", settings.notebooks,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(
+        PROJECT / "notebooks",
+        settings.notebooks,
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
+    )
 
 
 def _check_machine() -> None:
     if not sys.platform.startswith("linux"):
         raise RoomSetupError("A room runs on Linux (one system user per attendee).")
     if os.geteuid() != 0:
-        raise RoomSetupError("A room needs root: it creates a system user per attendee. "
-                             "Run `sudo make room`.")
-    if sys.version_info < (3, 10):
-        raise RoomSetupError(f"The room needs Python 3.10 or newer, not "
-                             f"{sys.version.split()[0]}; choose one with ROOM_PYTHON=...")
+        raise RoomSetupError(
+            "A room needs root: it creates a system user per attendee. Run `sudo make room`."
+        )
+    if sys.version_info < (3, 10):  # noqa: UP036  (ROOM_PYTHON may be any system Python)
+        raise RoomSetupError(
+            f"The room needs Python 3.10 or newer, not "
+            f"{sys.version.split()[0]}; choose one with ROOM_PYTHON=..."
+        )
     private = _first_private_folder(Path(sys.executable).resolve())
     if private:
-        raise RoomSetupError(f"{sys.executable} is inside {private}, which other users cannot "
-                             "enter, so attendees could not run it. Choose a system Python: "
-                             "ROOM_PYTHON=/usr/bin/python3")
+        raise RoomSetupError(
+            f"{sys.executable} is inside {private}, which other users cannot "
+            "enter, so attendees could not run it. Choose a system Python: "
+            "ROOM_PYTHON=/usr/bin/python3"
+        )
 
 
 def _first_private_folder(path: Path) -> Path | None:
@@ -73,17 +82,37 @@ def _first_private_folder(path: Path) -> Path | None:
 def _install_workshop(environment: Path) -> None:
     uv = os.environ.get("ROOM_UV") or shutil.which("uv")
     if uv is None:
-        raise RoomSetupError("The room's environment is installed with uv: run `make room`, "
-                             "which brings it, or set ROOM_UV=/path/to/uv")
+        raise RoomSetupError(
+            "The room's environment is installed with uv: run `make room`, "
+            "which brings it, or set ROOM_UV=/path/to/uv"
+        )
     if not environment.exists():
         print(f"Installing the workshop into {environment} (a few minutes the first time)")
-    settings = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(environment),
-                "UV_PYTHON_DOWNLOADS": "never"}
+    settings = {
+        **os.environ,
+        "UV_PROJECT_ENVIRONMENT": str(environment),
+        "UV_PYTHON_DOWNLOADS": "never",
+    }
     # Not editable: the attendees' environment must not depend on where this checkout is
     # (it may be under /root) nor change when someone edits it. The workshop itself is
     # rebuilt every time (a few seconds): uv would not notice a change to its code.
-    _run([uv, "sync", "--quiet", "--locked", "--inexact", "--no-editable", "--extra", "room",
-          "--python", sys.executable, "--reinstall-package", PROJECT_NAME], settings)
+    _run(
+        [
+            uv,
+            "sync",
+            "--quiet",
+            "--locked",
+            "--inexact",
+            "--no-editable",
+            "--extra",
+            "room",
+            "--python",
+            sys.executable,
+            "--reinstall-package",
+            PROJECT_NAME,
+        ],
+        settings,
+    )
 
 
 def _install_proxy(settings: RoomSettings) -> None:
@@ -91,11 +120,23 @@ def _install_proxy(settings: RoomSettings) -> None:
         return
     npm = shutil.which("npm")
     if npm is None:
-        raise RoomSetupError("configurable-http-proxy comes from npm, which is missing: "
-                             "`apt-get install nodejs npm`, then `make room` again")
+        raise RoomSetupError(
+            "configurable-http-proxy comes from npm, which is missing: "
+            "`apt-get install nodejs npm`, then `make room` again"
+        )
     print(f"Installing {PROXY_PACKAGE} into {settings.environment}")
-    _run([npm, "install", "--prefix", str(settings.environment), "--no-audit", "--no-fund",
-          "--loglevel=error", PROXY_PACKAGE])
+    _run(
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(settings.environment),
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            PROXY_PACKAGE,
+        ]
+    )
 
 
 def _run(command: list[str], env: dict[str, str] | None = None) -> None:

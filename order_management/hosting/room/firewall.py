@@ -16,9 +16,9 @@ import shlex
 import shutil
 import subprocess
 
-from order_management.config import UI_PORT_OFFSET
 from order_management.hosting.room.attendees import Attendee
 from order_management.hosting.room.settings import RoomSettings
+from order_management.local.config import UI_PORT_OFFSET
 
 
 class FirewallError(RuntimeError):
@@ -49,11 +49,35 @@ def open_all(settings: RoomSettings) -> None:
 
 def _rule(settings: RoomSettings, attendee: Attendee) -> list[str]:
     ports = f"{attendee.temporal_port},{attendee.temporal_port + UI_PORT_OFFSET}"
-    return ["OUTPUT", "-o", "lo", "-p", "tcp", "-m", "multiport", "--dports", ports,
-            "-m", "owner", "!", "--uid-owner", "0",
-            "-m", "owner", "!", "--uid-owner", str(attendee.uid),
-            "-m", "comment", "--comment", _comment(settings),
-            "-j", "REJECT", "--reject-with", "tcp-reset"]
+    return [
+        "OUTPUT",
+        "-o",
+        "lo",
+        "-p",
+        "tcp",
+        "-m",
+        "multiport",
+        "--dports",
+        ports,
+        "-m",
+        "owner",
+        "!",
+        "--uid-owner",
+        "0",
+        "-m",
+        "owner",
+        "!",
+        "--uid-owner",
+        str(attendee.uid),
+        "-m",
+        "comment",
+        "--comment",
+        _comment(settings),
+        "-j",
+        "REJECT",
+        "--reject-with",
+        "tcp-reset",
+    ]
 
 
 def _comment(settings: RoomSettings) -> str:

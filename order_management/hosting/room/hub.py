@@ -25,8 +25,12 @@ from pathlib import Path
 
 from order_management.hosting.room import firewall, processes
 from order_management.hosting.room.attendees import remove_attendees, roster_uids
-from order_management.hosting.room.settings import (NAME_PATTERN, RoomSettings, SettingsError,
-                                            room_settings)
+from order_management.hosting.room.settings import (
+    NAME_PATTERN,
+    RoomSettings,
+    SettingsError,
+    room_settings,
+)
 
 CONFIG_FILE = Path(__file__).with_name("jupyterhub_config.py")
 START_SECONDS = 60.0
@@ -56,9 +60,11 @@ def hub_pid(settings: RoomSettings) -> int | None:
 
 def start(settings: RoomSettings) -> None:
     if not re.match(NAME_PATTERN, settings.instructor):
-        raise RoomError(f"ROOM_INSTRUCTOR={settings.instructor!r}: up to 20 lower-case "
-                        "letters, digits and hyphens, from a letter to a letter or digit, "
-                        "please")
+        raise RoomError(
+            f"ROOM_INSTRUCTOR={settings.instructor!r}: up to 20 lower-case "
+            "letters, digits and hyphens, from a letter to a letter or digit, "
+            "please"
+        )
     if hub_pid(settings):
         print(f"The room is already open at {settings.url}")
         return
@@ -70,36 +76,47 @@ def start(settings: RoomSettings) -> None:
         hub = subprocess.Popen(
             [str(settings.environment / "bin" / "jupyterhub"), "-f", str(CONFIG_FILE)],
             env={**os.environ, "ROOM_PASSWORD": attendees, "ROOM_INSTRUCTOR_PASSWORD": instructor},
-            cwd=settings.state_dir, stdin=subprocess.DEVNULL,
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=settings.state_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     _wait_until_answering(settings, hub, log)
-    print(f"The room is open at {settings.url}\n"
-          f"  Attendees log in with a name of their choice and the workshop password;\n"
-          f"  the instructor as {settings.instructor!r}, with the instructor's password "
-          f"(admin page: {settings.url}hub/admin).\n"
-          f"  Hub log: {log}. Stop everything with `make room-stop`.")
+    print(
+        f"The room is open at {settings.url}\n"
+        f"  Attendees log in with a name of their choice and the workshop password;\n"
+        f"  the instructor as {settings.instructor!r}, with the instructor's password "
+        f"(admin page: {settings.url}hub/admin).\n"
+        f"  Hub log: {log}. Stop everything with `make room-stop`."
+    )
 
 
 def _attendee_password() -> str:
     password = os.environ.get("ROOM_PASSWORD") or _ask("Workshop password for attendees")
     if len(password) < ATTENDEE_PASSWORD_LENGTH:
-        raise RoomError(f"The workshop password needs at least {ATTENDEE_PASSWORD_LENGTH} "
-                        "characters.")
+        raise RoomError(
+            f"The workshop password needs at least {ATTENDEE_PASSWORD_LENGTH} characters."
+        )
     return password
 
 
 def _instructor_password() -> str:
     password = os.environ.get("ROOM_INSTRUCTOR_PASSWORD")
     if password is None:
-        password = _ask(f"Instructor's password ({INSTRUCTOR_PASSWORD_LENGTH}+ characters; "
-                        "Enter to have one made)")
+        password = _ask(
+            f"Instructor's password ({INSTRUCTOR_PASSWORD_LENGTH}+ characters; "
+            "Enter to have one made)"
+        )
         if not password:
             password = _made_up()
             print(f"The instructor's password (shown once, write it down): {password}")
     if len(password) < INSTRUCTOR_PASSWORD_LENGTH:
-        raise RoomError(f"The instructor's password needs at least "
-                        f"{INSTRUCTOR_PASSWORD_LENGTH} characters (JupyterHub's rule for "
-                        "admins).")
+        raise RoomError(
+            f"The instructor's password needs at least "
+            f"{INSTRUCTOR_PASSWORD_LENGTH} characters (JupyterHub's rule for "
+            "admins)."
+        )
     return password
 
 
@@ -110,8 +127,10 @@ def _made_up() -> str:
 
 def _ask(prompt: str) -> str:
     if not sys.stdin.isatty():
-        raise RoomError(f"{prompt}: none given. Set ROOM_PASSWORD and "
-                        "ROOM_INSTRUCTOR_PASSWORD, or run `make room` in a terminal.")
+        raise RoomError(
+            f"{prompt}: none given. Set ROOM_PASSWORD and "
+            "ROOM_INSTRUCTOR_PASSWORD, or run `make room` in a terminal."
+        )
     return getpass.getpass(f"{prompt}: ")
 
 
@@ -121,8 +140,9 @@ def _wait_until_answering(settings: RoomSettings, hub: subprocess.Popen, log: Pa
         if hub.poll() is not None or time.monotonic() > deadline:
             stop(settings)
             tail = log.read_text(errors="replace").strip().splitlines()[-5:]
-            raise RoomError("The hub did not start:\n  " + "\n  ".join(tail)
-                            + f"\nThe whole log: {log}")
+            raise RoomError(
+                "The hub did not start:\n  " + "\n  ".join(tail) + f"\nThe whole log: {log}"
+            )
         time.sleep(0.5)
 
 
@@ -146,16 +166,20 @@ def stop(settings: RoomSettings) -> None:
     leftovers += processes.of_users(roster_uids(settings))
     processes.end(leftovers)
     firewall.open_all(settings)
-    print("The room is stopped." + (f" Ended {len(leftovers)} processes left behind."
-                                    if leftovers else ""))
+    print(
+        "The room is stopped."
+        + (f" Ended {len(leftovers)} processes left behind." if leftovers else "")
+    )
 
 
 def status(settings: RoomSettings) -> None:
     pid = hub_pid(settings)
     uids = roster_uids(settings)
     state = f"open at {settings.url} (hub pid {pid})" if pid else "stopped"
-    print(f"The room is {state}; {len(uids)} attendees, "
-          f"{len(processes.of_users(uids))} processes of theirs.")
+    print(
+        f"The room is {state}; {len(uids)} attendees, "
+        f"{len(processes.of_users(uids))} processes of theirs."
+    )
 
 
 def remove(settings: RoomSettings) -> None:
@@ -173,8 +197,9 @@ COMMANDS = {"start": start, "stop": stop, "status": status, "remove": remove}
 def main(arguments: list[str]) -> None:
     command = arguments[0] if arguments else "start"
     if command not in COMMANDS:
-        sys.exit("usage: python3 -m order_management.hosting.room.environment "
-                 + "|".join(COMMANDS))
+        sys.exit(
+            "usage: python3 -m order_management.hosting.room.environment " + "|".join(COMMANDS)
+        )
     try:
         COMMANDS[command](room_settings())
     except (RoomError, SettingsError, firewall.FirewallError) as err:

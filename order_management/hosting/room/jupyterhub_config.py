@@ -43,14 +43,22 @@ c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 60
 
 # Servers idle for ROOM_IDLE_MINUTES are stopped (their processes swept); homes stay.
-c.JupyterHub.services = [{
-    "name": "idle-culler",
-    "command": [sys.executable, "-m", "jupyterhub_idle_culler",
-                f"--timeout={room.idle_minutes * 60}",
-                f"--cull-every={min(300, room.idle_minutes * 30)}"],
-}]
-c.JupyterHub.load_roles = [{
-    "name": "idle-culler",
-    "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
-    "services": ["idle-culler"],
-}]
+c.JupyterHub.services = [
+    {
+        "name": "idle-culler",
+        "command": [
+            sys.executable,
+            "-m",
+            "jupyterhub_idle_culler",
+            f"--timeout={room.idle_minutes * 60}",
+            f"--cull-every={min(300, room.idle_minutes * 30)}",
+        ],
+    }
+]
+c.JupyterHub.load_roles = [
+    {
+        "name": "idle-culler",
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        "services": ["idle-culler"],
+    }
+]

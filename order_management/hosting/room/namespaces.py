@@ -17,7 +17,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, Register
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from order_management import config
+from order_management.local import config
 
 # Long enough to look back at a session's orders the next day; servers refuse less than a day.
 RETENTION = timedelta(days=3)
@@ -33,13 +33,14 @@ class NamespaceError(RuntimeError):
 async def ensure_namespace(namespace: str) -> None:
     """Create `namespace` on the room's server unless it exists, and wait until it takes calls."""
     settings = config.temporal_settings()
-    client = await Client.connect(settings.address, namespace=namespace,
-                                  **settings.connect_options)
+    client = await Client.connect(settings.address, namespace=namespace, **settings.connect_options)
     if await _exists(client, namespace):
         return
     request = RegisterNamespaceRequest(
-        namespace=namespace, description="A workshop attendee's orders",
-        workflow_execution_retention_period=Duration(seconds=int(RETENTION.total_seconds())))
+        namespace=namespace,
+        description="A workshop attendee's orders",
+        workflow_execution_retention_period=Duration(seconds=int(RETENTION.total_seconds())),
+    )
     try:
         await client.workflow_service.register_namespace(request)
     except RPCError as err:
@@ -47,14 +48,16 @@ async def ensure_namespace(namespace: str) -> None:
             raise NamespaceError(
                 f"Namespace {namespace} does not exist on {settings.address}, and the server "
                 f"refused to create it ({err.message}). Create it there first (Temporal Cloud: "
-                "in the Cloud UI or with `tcld namespace create`).") from None
+                "in the Cloud UI or with `tcld namespace create`)."
+            ) from None
     await _until_usable(client, namespace)
 
 
 async def _exists(client: Client, namespace: str) -> bool:
     try:
         await client.workflow_service.describe_namespace(
-            DescribeNamespaceRequest(namespace=namespace))
+            DescribeNamespaceRequest(namespace=namespace)
+        )
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return False
@@ -70,6 +73,7 @@ async def _until_usable(client: Client, namespace: str) -> None:
             return
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND or time.monotonic() > deadline:
-                raise NamespaceError(f"Namespace {namespace} was created but does not take "
-                                     f"calls yet: {err.message}") from None
+                raise NamespaceError(
+                    f"Namespace {namespace} was created but does not take calls yet: {err.message}"
+                ) from None
         await asyncio.sleep(0.5)

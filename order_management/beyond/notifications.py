@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from temporalio import activity
 
-from order_management import config
 from order_management.ledger import new_reference
+from order_management.local import config
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,9 +78,16 @@ class Outbox:
             with db:  # one transaction: the insert and the read agree
                 db.execute(
                     "INSERT OR IGNORE INTO notifications VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (new_reference("MSG", 8), key.workflow_id, key.run_id, key.activity_id,
-                     notification.customer_id, notification.subject, notification.body,
-                     datetime.now(timezone.utc).isoformat(timespec="milliseconds")),
+                    (
+                        new_reference("MSG", 8),
+                        key.workflow_id,
+                        key.run_id,
+                        key.activity_id,
+                        notification.customer_id,
+                        notification.subject,
+                        notification.body,
+                        datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                    ),
                 )
                 (notification_id,) = db.execute(
                     "SELECT notification_id FROM notifications"
@@ -116,6 +123,7 @@ async def send_notification(notification: Notification) -> str:
     info = activity.info()
     key = SendKey(info.workflow_id or "", info.workflow_run_id or "", info.activity_id)
     notification_id = await asyncio.to_thread(Outbox().send, key, notification)
-    activity.logger.info("Sent %s to %s: %s", notification_id, notification.customer_id,
-                         notification.subject)
+    activity.logger.info(
+        "Sent %s to %s: %s", notification_id, notification.customer_id, notification.subject
+    )
     return notification_id

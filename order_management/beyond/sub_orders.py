@@ -25,15 +25,15 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from temporalio.client import Client, WorkflowHandle
 
-    from order_management.config import task_queue as configured_task_queue
-    from order_management.notifications import Notification, send_notification
-    from order_management.search_attributes import (
+    from order_management.beyond.notifications import Notification, send_notification
+    from order_management.beyond.search_attributes import (
         CUSTOMER_ID,
         ORDER_STAGE,
         ORDER_TOTAL,
-        SUB_ORDER_COUNT,
         SHIPS_FROM,
+        SUB_ORDER_COUNT,
     )
+    from order_management.local.config import task_queue as configured_task_queue
     from order_management.orders import OrderError, order_handle, send_approval
     from order_management.shared import (
         APPROVAL_THRESHOLD,
@@ -105,28 +105,38 @@ class SplitOrderWorkflow:
     async def run(self, order: Order = NO_ORDER) -> SplitOrderResult:
         refuse_if_invalid(order)
         children = [self._sub_order(order, items) for items in group_items(order)]
-        workflow.upsert_search_attributes([
-            CUSTOMER_ID.value_set(order.customer_id),
-            ORDER_TOTAL.value_set(order.total_amount),
-            ORDER_STAGE.value_set("fulfilling"),
-            SUB_ORDER_COUNT.value_set(len(children)),
-            SHIPS_FROM.value_set(sorted({s.warehouse for s in self._sub_orders})),
-        ])
-        await asyncio.gather(*(self._fulfil(sub, child)
-                               for sub, child in zip(self._sub_orders, children)))
+        workflow.upsert_search_attributes(
+            [
+                CUSTOMER_ID.value_set(order.customer_id),
+                ORDER_TOTAL.value_set(order.total_amount),
+                ORDER_STAGE.value_set("fulfilling"),
+                SUB_ORDER_COUNT.value_set(len(children)),
+                SHIPS_FROM.value_set(sorted({s.warehouse for s in self._sub_orders})),
+            ]
+        )
+        await asyncio.gather(
+            *(self._fulfil(sub, child) for sub, child in zip(self._sub_orders, children))
+        )
         stage = final_stage(self._sub_orders)
         workflow.upsert_search_attributes([ORDER_STAGE.value_set(stage)])
         notification_id = await workflow.execute_activity(
-            send_notification, self._notification(order, stage),
-            start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=STEP_RETRY)
-        return SplitOrderResult(order_id=order.order_id, stage=stage,
-                                sub_orders=list(self._sub_orders),
-                                notification_id=notification_id)
+            send_notification,
+            self._notification(order, stage),
+            start_to_close_timeout=NOTIFY_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
+        return SplitOrderResult(
+            order_id=order.order_id,
+            stage=stage,
+            sub_orders=list(self._sub_orders),
+            notification_id=notification_id,
+        )
 
     async def _fulfil(self, sub: SubOrder, child: Order) -> None:
         """Run one sub-order as a child workflow; its outcome shows as soon as it ends."""
-        result = await workflow.execute_child_workflow(OrderWorkflow.run, child,
-                                                       id=workflow_id_for(child.order_id))
+        result = await workflow.execute_child_workflow(
+            OrderWorkflow.run, child, id=workflow_id_for(child.order_id)
+        )
         sub.status, sub.message = result.status, result.message
 
     def _sub_order(self, order: Order, items: list[OrderItem]) -> Order:
@@ -144,7 +154,7 @@ class SplitOrderWorkflow:
             customer_id=order.customer_id,
             subject=f"Order {order.order_id}: {stage.replace('_', ' ')}",
             body=f"Your order {order.order_id} (${order.total_amount:.2f}) was split into "
-                 f"{len(group_items(order))} shipments; {stage.replace('_', ' ')}.",
+            f"{len(group_items(order))} shipments; {stage.replace('_', ' ')}.",
         )
 
     @workflow.query
@@ -154,47 +164,62 @@ class SplitOrderWorkflow:
 
 # -- the client side --------------------------------------------------------------------
 
-def order_of_lines(lines: list[tuple[str, int, float]], order_id: str, customer_id: str,
-                   **knobs: object) -> Order:
+
+def order_of_lines(
+    lines: list[tuple[str, int, float]], order_id: str, customer_id: str, **knobs: object
+) -> Order:
     """An order of several lines, each (product id, quantity, unit price), totalled.
     Raises `InvalidOrder` (one line) for a line of another shape or a price that is no number."""
     try:
         items = [OrderItem(product, quantity, price) for product, quantity, price in lines]
         total = round(sum(item.quantity * item.price for item in items), 2)
     except (TypeError, ValueError):
-        raise InvalidOrder(f"Invalid order {order_id}: each line must be (product id, quantity, "
-                           "unit price), e.g. ('PROD-001', 2, 120.0); got "
-                           f"{lines!r}"[:300]) from None
+        raise InvalidOrder(
+            f"Invalid order {order_id}: each line must be (product id, quantity, "
+            "unit price), e.g. ('PROD-001', 2, 120.0); got "
+            f"{lines!r}"[:300]
+        ) from None
     return Order(order_id, customer_id, items, total, **knobs)  # type: ignore[arg-type]
 
 
-async def place_split_order(client: Client, order: Order, task_queue: str | None = None
-                            ) -> WorkflowHandle[SplitOrderWorkflow, SplitOrderResult]:
+async def place_split_order(
+    client: Client, order: Order, task_queue: str | None = None
+) -> WorkflowHandle[SplitOrderWorkflow, SplitOrderResult]:
     """Validate the order and start its `SplitOrderWorkflow` (id `split-order-<order_id>`)."""
     validate_order(order)
-    return await client.start_workflow(SplitOrderWorkflow.run, order,
-                                       id=split_workflow_id(order.order_id),
-                                       task_queue=task_queue or configured_task_queue())
+    return await client.start_workflow(
+        SplitOrderWorkflow.run,
+        order,
+        id=split_workflow_id(order.order_id),
+        task_queue=task_queue or configured_task_queue(),
+    )
 
 
-async def split_result(handle: WorkflowHandle[SplitOrderWorkflow, SplitOrderResult],
-                       timeout: float = 60.0) -> SplitOrderResult:
+async def split_result(
+    handle: WorkflowHandle[SplitOrderWorkflow, SplitOrderResult], timeout: float = 60.0
+) -> SplitOrderResult:
     """The split order's result within `timeout` seconds, or an `OrderError` naming the
     sub-orders still open (one over $1000 waits for its approval)."""
     try:
         return await asyncio.wait_for(handle.result(), timeout)
     except asyncio.TimeoutError:
-        open_ids = [sub.order_id for sub in await handle.query(SplitOrderWorkflow.get_sub_orders)
-                    if sub.status is None]
+        open_ids = [
+            sub.order_id
+            for sub in await handle.query(SplitOrderWorkflow.get_sub_orders)
+            if sub.status is None
+        ]
         raise OrderError(
             f"{handle.id} has no result within {timeout:g} s; sub-orders still open: "
             f"{', '.join(open_ids) or 'none'}. A sub-order over $1000 waits for approval: "
-            "send_approval(order_handle(client, <sub-order id>), True)") from None
+            "send_approval(order_handle(client, <sub-order id>), True)"
+        ) from None
 
 
-async def approve_sub_orders(client: Client,
-                             handle: WorkflowHandle[SplitOrderWorkflow, SplitOrderResult],
-                             timeout: float = 10.0) -> list[str]:
+async def approve_sub_orders(
+    client: Client,
+    handle: WorkflowHandle[SplitOrderWorkflow, SplitOrderResult],
+    timeout: float = 10.0,
+) -> list[str]:
     """Approve every sub-order over $1000 (each waits for a person, as any order does);
     returns their ids. Sub-orders and children start a moment after the parent, so this
     polls for them, for at most `timeout` seconds."""

@@ -31,12 +31,11 @@ with workflow.unsafe.imports_passed_through():
         ScheduleSpec,
         WorkflowExecutionStatus,
     )
-
     from temporalio.service import RPCError, RPCStatusCode
 
     from order_management.activities import ledger
-    from order_management.config import task_queue as configured_task_queue
-    from order_management.notifications import Notification, send_notification
+    from order_management.beyond.notifications import Notification, send_notification
+    from order_management.local.config import task_queue as configured_task_queue
     from order_management.orders import OrderError
     from order_management.workflow import STEP_RETRY
 
@@ -60,8 +59,10 @@ class LedgerReport:
 
     @property
     def summary(self) -> str:
-        return (f"{self.orders} orders, {self.charged:.2f} charged, {self.refunded:.2f} refunded, "
-                f"{self.shipments} shipped")
+        return (
+            f"{self.orders} orders, {self.charged:.2f} charged, {self.refunded:.2f} refunded, "
+            f"{self.shipments} shipped"
+        )
 
 
 @activity.defn
@@ -87,11 +88,14 @@ class LedgerReportWorkflow:
     @workflow.run
     async def run(self) -> LedgerReport:
         report = await workflow.execute_activity(
-            summarize_ledger, start_to_close_timeout=REPORT_TIMEOUT, retry_policy=STEP_RETRY)
+            summarize_ledger, start_to_close_timeout=REPORT_TIMEOUT, retry_policy=STEP_RETRY
+        )
         await workflow.execute_activity(
             send_notification,
             Notification(REPORT_RECIPIENT, "Ledger report", report.summary),
-            start_to_close_timeout=REPORT_TIMEOUT, retry_policy=STEP_RETRY)
+            start_to_close_timeout=REPORT_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
         return report
 
 
@@ -99,14 +103,18 @@ def report_interval(minutes: float) -> timedelta:
     """The schedule's interval for `minutes` (a number), or `OrderError` saying to set it
     above 0 (a schedule every 0 minutes would be a loop, and the server refuses it)."""
     if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes > 0:
-        raise OrderError(f"REPORT_EVERY_MINUTES = {minutes!r}: the report interval must be "
-                         "above 0 minutes")
+        raise OrderError(
+            f"REPORT_EVERY_MINUTES = {minutes!r}: the report interval must be above 0 minutes"
+        )
     return timedelta(minutes=minutes)
 
 
-async def schedule_ledger_report(client: Client, every: timedelta,
-                                 schedule_id: str = REPORT_SCHEDULE_ID,
-                                 task_queue: str | None = None) -> ScheduleHandle:
+async def schedule_ledger_report(
+    client: Client,
+    every: timedelta,
+    schedule_id: str = REPORT_SCHEDULE_ID,
+    task_queue: str | None = None,
+) -> ScheduleHandle:
     """Create the report schedule (replacing one of the same id left from an earlier run)."""
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
@@ -138,33 +146,50 @@ async def delete_schedule(handle: ScheduleHandle) -> bool:
     return True
 
 
-async def schedule_runs_frame(client: Client, handle: ScheduleHandle, *, at_least: int = 0,
-                              timeout: float = RUNS_TIMEOUT_SECONDS) -> pd.DataFrame:
+async def schedule_runs_frame(
+    client: Client,
+    handle: ScheduleHandle,
+    *,
+    at_least: int = 0,
+    timeout: float = RUNS_TIMEOUT_SECONDS,
+) -> pd.DataFrame:
     """The schedule's recent runs (scheduled and started times, workflow id, status).
     With `at_least`, wait until that many runs have finished, for at most `timeout` s."""
     import pandas as pd
 
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        rows = [await _run_row(client, action) for action in
-                (await handle.describe()).info.recent_actions]
+        rows = [
+            await _run_row(client, action)
+            for action in (await handle.describe()).info.recent_actions
+        ]
         finished = sum(row["status"] not in ("Running", None) for row in rows)
         if finished >= at_least:
-            return pd.DataFrame(rows, columns=["scheduled_at", "started_at", "workflow_id",
-                                               "status", "report"])
+            return pd.DataFrame(
+                rows, columns=["scheduled_at", "started_at", "workflow_id", "status", "report"]
+            )
         if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"Only {finished} of {at_least} runs of schedule {handle.id} "
-                               f"finished within {timeout:g} s; is a worker running?")
+            raise TimeoutError(
+                f"Only {finished} of {at_least} runs of schedule {handle.id} "
+                f"finished within {timeout:g} s; is a worker running?"
+            )
         await asyncio.sleep(0.2)
 
 
 async def _run_row(client: Client, action: ScheduleActionResult) -> dict[str, Any]:
-    run = client.get_workflow_handle_for(LedgerReportWorkflow.run, action.action.workflow_id,
-                                         run_id=action.action.first_execution_run_id)
+    run = client.get_workflow_handle_for(
+        LedgerReportWorkflow.run,
+        action.action.workflow_id,
+        run_id=action.action.first_execution_run_id,
+    )
     status = (await run.describe()).status
     report = None
     if status == WorkflowExecutionStatus.COMPLETED:
         report = (await run.result()).summary
-    return {"scheduled_at": action.scheduled_at, "started_at": action.started_at,
-            "workflow_id": run.id, "status": status.name.title() if status else None,
-            "report": report}
+    return {
+        "scheduled_at": action.scheduled_at,
+        "started_at": action.started_at,
+        "workflow_id": run.id,
+        "status": status.name.title() if status else None,
+        "report": report,
+    }

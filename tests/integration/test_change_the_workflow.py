@@ -1,6 +1,6 @@
 """Notebook 07, the versioning lab: the learner's own workflow, changed while an order runs.
 
-07 runs with nbclient against a dev server the notebook starts (as in test_notebooks.py),
+07 runs with nbclient against a dev server the notebook starts (as in test_run_all.py),
 once with the exercise solutions and twice in one kernel with the exercises untouched. The
 learner must see the replay test's nondeterminism error, the order stuck on a failed
 workflow task, the patch that fixes it, the old order completing on the old path, and each
@@ -25,15 +25,13 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.worker import Replayer
 
 from order_management.history import load_history, scheduled_activities
-
-from .test_notebooks import (
+from tests.helpers.notebooks import (
     CELL_TIMEOUT_SECONDS,
     NOTEBOOK_DIR,
     Kernel,
     NotebookServer,
     execute,
     load,
-    notebook_server,  # noqa: F401  (the fixture: a dev server the first notebook starts)
     output_text,
     run_all_in_one_kernel,
     tagged,
@@ -43,18 +41,22 @@ pytestmark = pytest.mark.notebook
 
 NAME = "07_change_the_workflow"
 SAVED_HISTORY = NOTEBOOK_DIR / "saved_histories" / "07_before_the_patch.json"
-REPLAY_FAILS = ("does NOT replay on this code at event 5 (ActivityTaskScheduled check_stock): "
-                "[TMPRL1100] Nondeterminism error: Activity type of scheduled event "
-                "'check_stock' does not match activity type of activity command 'check_fraud'")
+REPLAY_FAILS = (
+    "does NOT replay on this code at event 5 (ActivityTaskScheduled check_stock): "
+    "[TMPRL1100] Nondeterminism error: Activity type of scheduled event "
+    "'check_stock' does not match activity type of activity command 'check_fraud'"
+)
 SYNTAX_ERROR = re.compile(
     r"SyntaxError: my_shop/activities\.py, line \d+: expected ':' in "
     r"`async def wrap_gift\(order_id: str\) -> str`\. Fix it in the cell that writes that "
-    r"file, run that cell, then this one again")
+    r"file, run that cell, then this one again"
+)
 TIMED_OUT = "TimeoutError: no answer before the timeout."
 NO_WORKER = "this kernel runs no worker"
 NOT_REGISTERED = re.compile(
     r"WorkflowFailureError: the workflow failed: its activity wrap_gift failed for good: "
-    r"Activity function wrap_gift for workflow gift-\S+ is not registered on this worker")
+    r"Activity function wrap_gift for workflow gift-\S+ is not registered on this worker"
+)
 
 
 def cell(nb: Any, name: str) -> Any:
@@ -83,6 +85,7 @@ def notebooks_on_path() -> Iterator[None]:
 
 # -- the whole notebook --------------------------------------------------------------------
 
+
 def test_versioning_lab_with_solutions(notebook_server: NotebookServer) -> None:
     result = execute(load(NAME, solutions=True), notebook_server)
     nb = result.nb
@@ -102,27 +105,39 @@ def test_versioning_lab_with_solutions(notebook_server: NotebookServer) -> None:
     assert SYNTAX_ERROR.search(shown(nb, "mistake-syntax"))
     no_worker = shown(nb, "mistake-no-worker")
     assert TIMED_OUT in no_worker and NO_WORKER in no_worker
-    assert re.search(r"The order that waited: TRACK-WAIT-\w+",
-                     shown(nb, "mistake-no-worker-fixed"))
+    assert re.search(r"The order that waited: TRACK-WAIT-\w+", shown(nb, "mistake-no-worker-fixed"))
     sandbox = shown(nb, "mistake-sandbox")
     assert TIMED_OUT in sandbox and NO_WORKER not in sandbox
-    assert re.search(r"GiftWrap gift-\S+: workflow task failed: the sandbox refused "
-                     r"datetime\.datetime\.now \(at gift_wrap\.py:\d+ in run\); workflow code "
-                     r"must replay the same way every time: use workflow\.now\(\) instead", sandbox)
+    assert re.search(
+        r"GiftWrap gift-\S+: workflow task failed: the sandbox refused "
+        r"datetime\.datetime\.now \(at gift_wrap\.py:\d+ in run\); workflow code "
+        r"must replay the same way every time: use workflow\.now\(\) instead",
+        sandbox,
+    )
     assert NOT_REGISTERED.search(shown(nb, "mistake-unregistered"))
-    for name in ("mistake-syntax", "mistake-no-worker", "mistake-no-worker-fixed",
-                 "mistake-sandbox", "mistake-unregistered"):
+    for name in (
+        "mistake-syntax",
+        "mistake-no-worker",
+        "mistake-no-worker-fixed",
+        "mistake-sandbox",
+        "mistake-unregistered",
+    ):
         assert_one_line(shown(nb, name))
 
 
 async def test_the_saved_history_is_the_old_path_and_replays_on_the_final_code(
-        notebook_server: NotebookServer) -> None:
+    notebook_server: NotebookServer,
+) -> None:
     # Notebook 08 replays it: the old order's whole history, which the patched code accepts.
     if not SAVED_HISTORY.exists():
         execute(load(NAME, solutions=True), notebook_server)
     history = load_history(SAVED_HISTORY)
-    assert scheduled_activities(history) == ["check_stock", "charge_card", "ship_parcel",
-                                             "send_receipt"]
+    assert scheduled_activities(history) == [
+        "check_stock",
+        "charge_card",
+        "ship_parcel",
+        "send_receipt",
+    ]
     assert history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
     from my_shop.workflow import ShopOrder
 
@@ -130,7 +145,8 @@ async def test_the_saved_history_is_the_old_path_and_replays_on_the_final_code(
 
 
 def test_versioning_lab_runs_all_twice_in_one_kernel_untouched(
-        notebook_server: NotebookServer) -> None:
+    notebook_server: NotebookServer,
+) -> None:
     rounds = run_all_in_one_kernel(NAME, notebook_server, {}, times=2)
     for text in rounds:
         assert REPLAY_FAILS in text
@@ -142,11 +158,15 @@ def test_versioning_lab_runs_all_twice_in_one_kernel_untouched(
 
 # -- the mistakes, made for real: the cell raises, the kernel shows one line ---------------
 
+
 def learner_kernel(server: NotebookServer, folder: Path) -> Any:
     """A kernel in `folder`, as if the notebook lived there (its my_shop/ too)."""
-    client = NotebookClient(nbformat.v4.new_notebook(), timeout=CELL_TIMEOUT_SECONDS,
-                            kernel_name="python3",
-                            resources={"metadata": {"path": str(folder)}})
+    client = NotebookClient(
+        nbformat.v4.new_notebook(),
+        timeout=CELL_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(folder)}},
+    )
     return client.setup_kernel(env=server.env), client
 
 
@@ -156,20 +176,23 @@ def run_cells(kernel: Kernel, nb: Any, *names: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def shop_kernel(notebook_server: NotebookServer, tmp_path_factory: pytest.TempPathFactory
-                ) -> Iterator[tuple[Kernel, Any]]:
+def shop_kernel(
+    notebook_server: NotebookServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Kernel, Any]]:
     """A kernel that ran 07 up to its first worker, in a folder of its own."""
     nb = load(NAME)
     running, client = learner_kernel(notebook_server, tmp_path_factory.mktemp("learner"))
     with running:
         kernel = Kernel(client)
-        run_cells(kernel, nb, "parameters", "setup", "activities-v1", "workflow-v1",
-                  "restart-worker")
+        run_cells(
+            kernel, nb, "parameters", "setup", "activities-v1", "workflow-v1", "restart-worker"
+        )
         yield kernel, nb
 
 
 def test_a_typo_in_a_module_stops_the_restart_with_one_line(
-        shop_kernel: tuple[Kernel, Any]) -> None:
+    shop_kernel: tuple[Kernel, Any],
+) -> None:
     kernel, nb = shop_kernel
     run_cells(kernel, nb, "mistake-syntax-module")
     refused = kernel.run("await restart_worker()", fails=True)
@@ -180,50 +203,68 @@ def test_a_typo_in_a_module_stops_the_restart_with_one_line(
 
 
 def test_an_order_on_a_queue_no_worker_polls_times_out_with_one_line(
-        shop_kernel: tuple[Kernel, Any]) -> None:
+    shop_kernel: tuple[Kernel, Any],
+) -> None:
     kernel, _ = shop_kernel
-    refused = kernel.run("""
+    refused = kernel.run(
+        """
 from my_shop.workflow import ShopOrder
 order = await client.start_workflow(ShopOrder.run, "NOBODY", id=f"shop-{new_order_id()}",
                                     task_queue="my-shop")  # the mistake: not MY_TASK_QUEUE
 await asyncio.wait_for(order.result(), timeout=BROKEN_WAIT_SECONDS)
-""", fails=True)
+""",
+        fails=True,
+    )
     assert TIMED_OUT in refused and "is a worker polling the workflow's task queue?" in refused
     assert_one_line(refused)
     kernel.run("await order.terminate('no worker polls its task queue')")
 
 
-@pytest.mark.parametrize(("call", "refused", "instead"), [
-    ("datetime.now()", "datetime.datetime.now", "use workflow.now() instead"),
-    ("random.random()", "random.random", "use workflow.random() instead"),
-    ("open('card.txt').read()", "open", "do it in an activity"),
-])
+@pytest.mark.parametrize(
+    ("call", "refused", "instead"),
+    [
+        ("datetime.now()", "datetime.datetime.now", "use workflow.now() instead"),
+        ("random.random()", "random.random", "use workflow.random() instead"),
+        ("open('card.txt').read()", "open", "do it in an activity"),
+    ],
+)
 def test_a_call_the_sandbox_refuses_says_which_rule_and_what_instead(
-        shop_kernel: tuple[Kernel, Any], call: str, refused: str, instead: str) -> None:
+    shop_kernel: tuple[Kernel, Any], call: str, refused: str, instead: str
+) -> None:
     kernel, nb = shop_kernel
     module = cell(nb, "gift-wrap-clock").source.replace("datetime.now()", call)
     kernel.run(module.replace("from datetime import", "import random\nfrom datetime import"))
-    waited = kernel.run(f"""
+    waited = kernel.run(
+        f"""
 GIFT_QUEUE = f"{{MY_TASK_QUEUE}}-gifts"
 {without_mistake_guard(cell(nb, "mistake-sandbox").source)}
-""", fails=True)
+""",
+        fails=True,
+    )
     kernel.run("await gift.terminate('its code breaks a sandbox rule')")
-    assert re.search(rf"GiftWrap gift-\S+: workflow task failed: the sandbox refused "
-                     rf"{re.escape(refused)} \(at gift_wrap\.py:\d+ in run\); workflow code must "
-                     rf"replay the same way every time: {re.escape(instead)}", waited), waited
+    assert re.search(
+        rf"GiftWrap gift-\S+: workflow task failed: the sandbox refused "
+        rf"{re.escape(refused)} \(at gift_wrap\.py:\d+ in run\); workflow code must "
+        rf"replay the same way every time: {re.escape(instead)}",
+        waited,
+    ), waited
     assert TIMED_OUT in waited  # the cell's own wait, then the kernel's line for it
     assert_one_line(waited)
 
 
 def test_an_unregistered_activity_fails_the_workflow_with_one_line(
-        shop_kernel: tuple[Kernel, Any]) -> None:
+    shop_kernel: tuple[Kernel, Any],
+) -> None:
     kernel, nb = shop_kernel
     run_cells(kernel, nb, "gift-wrap-fixed")
-    refused = kernel.run(f"""
+    refused = kernel.run(
+        f"""
 import my_shop.gift_wrap
 GIFT_QUEUE = f"{{MY_TASK_QUEUE}}-gifts"
 {without_mistake_guard(cell(nb, "mistake-unregistered").source)}
-""", fails=True)
+""",
+        fails=True,
+    )
     assert NOT_REGISTERED.search(refused), refused
     assert_one_line(refused)
 
@@ -234,12 +275,13 @@ def without_mistake_guard(source: str) -> str:
     lines = source.splitlines()
     at = next(k for k, line in enumerate(lines) if "with mistake_expected():" in line)
     inner = len(lines[at]) - len(lines[at].lstrip()) + 4
-    body = [line[4:] if line[:inner].isspace() else line for line in lines[at + 1:]]
+    body = [line[4:] if line[:inner].isspace() else line for line in lines[at + 1 :]]
     return "\n".join(lines[:at] + body)
 
 
 def test_a_cell_run_before_the_modules_exist_says_which_to_run(
-        notebook_server: NotebookServer, tmp_path: Path) -> None:
+    notebook_server: NotebookServer, tmp_path: Path
+) -> None:
     nb = load(NAME)
     running, client = learner_kernel(notebook_server, tmp_path)
     with running:
@@ -247,8 +289,9 @@ def test_a_cell_run_before_the_modules_exist_says_which_to_run(
         run_cells(kernel, nb, "parameters", "setup")
         too_early = kernel.run(cell(nb, "restart-worker").source, fails=True)
         stuck_first = kernel.run(cell(nb, "stuck-order").source, fails=True)
-    assert ("ModuleNotFoundError: No module named 'my_shop.activities': if a `%%writefile` "
-            "cell above writes it, run the cells above this one first") in too_early
+    assert (
+        "ModuleNotFoundError: No module named 'my_shop.activities': if a `%%writefile` "
+        "cell above writes it, run the cells above this one first"
+    ) in too_early
     assert_one_line(too_early)
-    assert "Is `old_order` made by a cell above? Run the cells above this one first" \
-        in stuck_first
+    assert "Is `old_order` made by a cell above? Run the cells above this one first" in stuck_first

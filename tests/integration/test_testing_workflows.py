@@ -18,32 +18,33 @@ import pandas as pd
 import pytest
 
 from order_management.shared import DEFAULT_APPROVAL_TIMEOUT_SECONDS
-
-from . import test_notebooks
-from .record_histories import HISTORIES
-from .test_notebooks import (  # noqa: F401  (notebook_server is a fixture)
+from tests.helpers import notebooks as notebook_runs
+from tests.helpers.notebooks import (
     ANSI,
+    NOTEBOOK_DIR,
     NotebookServer,
-    notebook_server,
     run,
     run_all_in_one_kernel,
     tagged,
 )
+from tests.record_histories import HISTORIES
 
 pytestmark = pytest.mark.notebook
 
 NAME = "08_testing_workflows"
 UNKNOWN_TYPE = "ShopOrder"  # the workflow a learner writes in notebook 07
-REPLAY_FAILURE = ("Replay failed: [TMPRL1100] Nondeterminism error: Activity type of scheduled "
-                  "event 'reserve_inventory' does not match activity type of activity command "
-                  "'process_payment'\n")
+REPLAY_FAILURE = (
+    "Replay failed: [TMPRL1100] Nondeterminism error: Activity type of scheduled "
+    "event 'reserve_inventory' does not match activity type of activity command "
+    "'process_payment'\n"
+)
 
 
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A notebooks folder holding 08 alone; test_notebooks' helpers run it from there."""
-    shutil.copy(test_notebooks.NOTEBOOK_DIR / f"{NAME}.ipynb", tmp_path)
-    monkeypatch.setattr(test_notebooks, "NOTEBOOK_DIR", tmp_path)
+    """A notebooks folder holding 08 alone; tests/helpers/notebooks.py runs it from there."""
+    shutil.copy(NOTEBOOK_DIR / f"{NAME}.ipynb", tmp_path)
+    monkeypatch.setattr(notebook_runs, "NOTEBOOK_DIR", tmp_path)
     return tmp_path
 
 
@@ -53,8 +54,11 @@ def saved_histories(folder: Path) -> Path:
     saved.mkdir()
     for path in HISTORIES.glob("*.json"):
         shutil.copy(path, saved)
-    learners = (HISTORIES / "approved.json").read_text().replace(
-        '"name": "OrderWorkflow"', f'"name": "{UNKNOWN_TYPE}"', 1)
+    learners = (
+        (HISTORIES / "approved.json")
+        .read_text()
+        .replace('"name": "OrderWorkflow"', f'"name": "{UNKNOWN_TYPE}"', 1)
+    )
     (saved / "07_before_the_patch.json").write_text(learners)
     return saved
 
@@ -76,13 +80,15 @@ def assert_tests_in_cells_pass(text: str) -> None:
     timer = str(pd.Timedelta(seconds=DEFAULT_APPROVAL_TIMEOUT_SECONDS))
     assert re.search(rf"TimerFired\s+{re.escape(timer)}", text), text
     assert "Compensations, in the order they ran: ['release_inventory']" in text
-    assert ("Activities in the history: reserve_inventory -> process_payment -> "
-            "release_inventory") in text
+    assert (
+        "Activities in the history: reserve_inventory -> process_payment -> release_inventory"
+    ) in text
     assert REPLAY_FAILURE in text, text  # the reason, in one line
 
 
 def test_with_solutions_replays_saved_histories_and_skips_unknown_types(
-        notebook_server: NotebookServer, folder: Path) -> None:
+    notebook_server: NotebookServer, folder: Path
+) -> None:
     saved = saved_histories(folder)
     result = run(NAME, notebook_server, solutions=True)
     text = result.text
@@ -90,16 +96,18 @@ def test_with_solutions_replays_saved_histories_and_skips_unknown_types(
     assert text.count("Well done") == len(tagged(result.nb, "check")) == 2, text
     assert "Your turn" not in text
     recorded = len(list(HISTORIES.glob("*.json")))
-    assert (f"OrderWorkflow: {recorded} of {recorded} saved histories replay with today's "
-            "code") in text, text
+    assert (
+        f"OrderWorkflow: {recorded} of {recorded} saved histories replay with today's code"
+    ) in text, text
     assert f"{UNKNOWN_TYPE}: 1 saved, skipped: this notebook does not have its code" in text
     assert "recorded one" not in text and len(list(saved.glob("*.json"))) == recorded + 1
     # The file's tests: two of its own, one replay per saved history, the unknown type skipped.
     assert re.fullmatch(rf"{2 + recorded} passed, 1 skipped in [\d.]+s", pytest_summary(text))
 
 
-def test_on_its_own_records_a_history_and_runs_all_twice(notebook_server: NotebookServer,
-                                                         folder: Path) -> None:
+def test_on_its_own_records_a_history_and_runs_all_twice(
+    notebook_server: NotebookServer, folder: Path
+) -> None:
     first, second = run_all_in_one_kernel(NAME, notebook_server, {}, times=2)
     for text in (first, second):
         assert_tests_in_cells_pass(text)

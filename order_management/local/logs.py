@@ -24,8 +24,9 @@ import re
 import sys
 import time
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote
 
 from temporalio.runtime import (
@@ -37,7 +38,7 @@ from temporalio.runtime import (
 )
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
-from order_management import config
+from order_management.local import config
 
 SDK_LOGGER = logging.getLogger("temporalio")
 CORE_LOGGER = logging.getLogger("temporalio.core")
@@ -45,12 +46,14 @@ CORE_LOGGER = logging.getLogger("temporalio.core")
 MAX_LINE = 600
 REPEAT_WINDOW_SECONDS = 5.0
 
-_WAITING = ("The workflow waits and Temporal retries the task: see the pending workflow task in "
-            "the Web UI")
+_WAITING = (
+    "The workflow waits and Temporal retries the task: see the pending workflow task in the Web UI"
+)
 _NONDETERMINISM_HINT = (
     "the workflow code changed in a way this workflow's history does not match: guard the "
     "change with workflow.patched(...), or let the workflows already running finish on the "
-    "old code")
+    "old code"
+)
 # What the sandbox refused (how its name starts) -> what to use instead.
 _INSTEAD = (
     (("datetime", "time."), "use workflow.now() instead (and workflow.sleep() to wait)"),
@@ -75,13 +78,15 @@ def one_line(record: logging.LogRecord) -> str:
     elif workflow:
         text = _workflow_line(record, workflow)
     elif activity:
-        text = (f"{activity['activity_type']} (activity of {activity['workflow_type']} "
-                f"{activity['workflow_id']}, attempt {activity['attempt']}): "
-                f"{_message(record, activity)}")
+        text = (
+            f"{activity['activity_type']} (activity of {activity['workflow_type']} "
+            f"{activity['workflow_id']}, attempt {activity['attempt']}): "
+            f"{_message(record, activity)}"
+        )
     else:
         text = f"Temporal: {_message(record)}"
     text = " ".join(_ANSI.sub("", text).split())
-    return text if len(text) <= MAX_LINE else text[:MAX_LINE - 1] + "…"
+    return text if len(text) <= MAX_LINE else text[: MAX_LINE - 1] + "…"
 
 
 class OneLineFormatter(logging.Formatter):
@@ -100,11 +105,20 @@ def install() -> None:
     SDK_LOGGER.addHandler(_OneLineHandler())
     # Otherwise a handler on the root logger (basicConfig, pytest) prints tracebacks too.
     SDK_LOGGER.propagate = False
-    forwarding = LogForwardingConfig(logger=CORE_LOGGER, prepend_target_on_message=False,
-                                     append_log_fields_to_message=False)
-    Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(
-        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-        forwarding=forwarding))), error_if_already_set=False)
+    forwarding = LogForwardingConfig(
+        logger=CORE_LOGGER, prepend_target_on_message=False, append_log_fields_to_message=False
+    )
+    Runtime.set_default(
+        Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                    forwarding=forwarding,
+                )
+            )
+        ),
+        error_if_already_set=False,
+    )
 
 
 class _OneLineHandler(logging.Handler):
@@ -123,8 +137,11 @@ class _OneLineHandler(logging.Handler):
             line = self.format(record)
             now = time.monotonic()
             # Forget lines shown long ago, so that a worker running for days keeps no list.
-            self._last_shown = {shown: at for shown, at in self._last_shown.items()
-                                if now - at < REPEAT_WINDOW_SECONDS}
+            self._last_shown = {
+                shown: at
+                for shown, at in self._last_shown.items()
+                if now - at < REPEAT_WINDOW_SECONDS
+            }
             if line in self._last_shown:
                 return
             self._last_shown[line] = now
@@ -141,24 +158,31 @@ def _repeats_another_record(record: logging.LogRecord) -> bool:
     if record.name.startswith("temporalio.worker.workflow_sandbox"):
         return True
     log = getattr(record, "temporal_log", None)
-    return (log is not None and record.getMessage() == "Failing workflow task"
-            and "Nondeterminism" not in str(log.fields.get("failure", "")))
+    return (
+        log is not None
+        and record.getMessage() == "Failing workflow task"
+        and "Nondeterminism" not in str(log.fields.get("failure", ""))
+    )
 
 
 def _workflow_line(record: logging.LogRecord, workflow: Mapping[str, Any]) -> str:
     who = f"{workflow['workflow_type']} {workflow['workflow_id']}"
-    if getattr(record, "__temporal_error_identifier", None) == "WorkflowTaskFailure" \
-            and record.exc_info and record.exc_info[1]:
+    if (
+        getattr(record, "__temporal_error_identifier", None) == "WorkflowTaskFailure"
+        and record.exc_info
+        and record.exc_info[1]
+    ):
         error = record.exc_info[1]
         where = _where(record.exc_info[2])
         if isinstance(error, RestrictedWorkflowAccessError):
             refused = error.qualified_name.removeprefix("__builtins__.")
-            what = (f"the sandbox refused {refused.removesuffix('.__call__')}{where}; workflow "
-                    f"code must replay the same way every time: {_instead(refused)}")
+            what = (
+                f"the sandbox refused {refused.removesuffix('.__call__')}{where}; workflow "
+                f"code must replay the same way every time: {_instead(refused)}"
+            )
         else:
             what = f"{_exception(error)}{where}"
-        return (f"{who}: workflow task failed: {what}. {_WAITING}: "
-                f"{_workflow_url(workflow)}")
+        return f"{who}: workflow task failed: {what}. {_WAITING}: {_workflow_url(workflow)}"
     return f"{who}: {_message(record, workflow)}"
 
 
@@ -167,8 +191,10 @@ def _core_line(record: logging.LogRecord) -> str:
     failure = str(fields.get("failure", ""))
     if "Nondeterminism" in failure:
         run_id = fields.get("run_id", "?")
-        return (f"Workflow run {run_id}: workflow task failed: {_core_text(failure)}; "
-                f"{_NONDETERMINISM_HINT}. {_WAITING}: {_run_url(run_id)}")
+        return (
+            f"Workflow run {run_id}: workflow task failed: {_core_text(failure)}; "
+            f"{_NONDETERMINISM_HINT}. {_WAITING}: {_run_url(run_id)}"
+        )
     details = "; ".join(f"{key}: {_core_text(str(value))}" for key, value in fields.items())
     return f"Temporal worker: {record.getMessage()}" + (f" ({details})" if details else "")
 
@@ -203,8 +229,11 @@ def _exception(error: BaseException) -> str:
 
 def _where(tb: Any) -> str:
     """ " (at file.py:12 in run)": the innermost frame outside the Temporal SDK."""
-    frames = [frame for frame in traceback.extract_tb(tb)
-              if "temporalio" not in Path(frame.filename).parts]
+    frames = [
+        frame
+        for frame in traceback.extract_tb(tb)
+        if "temporalio" not in Path(frame.filename).parts
+    ]
     if not frames:
         return ""
     frame = frames[-1]
@@ -212,8 +241,10 @@ def _where(tb: Any) -> str:
 
 
 def _instead(qualified_name: str) -> str:
-    return next((advice for prefixes, advice in _INSTEAD
-                 if qualified_name.startswith(prefixes)), _IN_AN_ACTIVITY)
+    return next(
+        (advice for prefixes, advice in _INSTEAD if qualified_name.startswith(prefixes)),
+        _IN_AN_ACTIVITY,
+    )
 
 
 def _workflow_url(workflow: Mapping[str, Any]) -> str:
@@ -221,7 +252,8 @@ def _workflow_url(workflow: Mapping[str, Any]) -> str:
     if settings is None:
         return _NO_WEB_UI
     return dataclasses.replace(settings, namespace=workflow["namespace"]).workflow_url(
-        workflow["workflow_id"])
+        workflow["workflow_id"]
+    )
 
 
 def _run_url(run_id: str) -> str:

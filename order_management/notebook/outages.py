@@ -20,10 +20,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
-from order_management import config, devserver
+from order_management.local import config, devserver
 from order_management.notebook import kernel_worker
+from order_management.notebook.worker_process import WorkerProcess
 from order_management.orders import OrderError
-from order_management.worker_process import WorkerProcess
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,14 +65,16 @@ async def pending_activities(handle: WorkflowHandle) -> list[PendingActivity]:
         PendingActivity(
             activity=pending.activity_type.name,
             state=PendingActivityState.Name(pending.state)
-            .removeprefix("PENDING_ACTIVITY_STATE_").lower(),
+            .removeprefix("PENDING_ACTIVITY_STATE_")
+            .lower(),
             attempt=pending.attempt,
             worker=pending.last_worker_identity,
             last_started=_moment(pending.last_started_time),
             last_failure=pending.last_failure.message if pending.HasField("last_failure") else None,
             last_heartbeat=_moment(pending.last_heartbeat_time),
             heartbeat_details=DataConverter.default.payload_converter.from_payloads(
-                pending.heartbeat_details.payloads),
+                pending.heartbeat_details.payloads
+            ),
         )
         for pending in description.pending_activities
     ]
@@ -93,40 +95,65 @@ async def pending_frame(handle: WorkflowHandle) -> pd.DataFrame:
     return pd.DataFrame([vars(p) for p in await pending_activities(handle)], columns=columns)
 
 
-async def wait_for_activity(handle: WorkflowHandle, activity: str, state: str = "started",
-                            timeout: float = 30.0, *, attempt: int = 1,
-                            progress: int = 0) -> PendingActivity:
+async def wait_for_activity(
+    handle: WorkflowHandle,
+    activity: str,
+    state: str = "started",
+    timeout: float = 30.0,
+    *,
+    attempt: int = 1,
+    progress: int = 0,
+) -> PendingActivity:
     """Wait until `activity` is pending in `state`, so an outage hits it mid-flight; with
     `attempt`, until that attempt (or a later one) is; with `progress`, until a heartbeat
     has reported at least that much work done."""
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
         for pending in await pending_activities(handle):
-            if (pending.activity == activity and pending.state == state
-                    and pending.attempt >= attempt and pending.progress >= progress):
+            if (
+                pending.activity == activity
+                and pending.state == state
+                and pending.attempt >= attempt
+                and pending.progress >= progress
+            ):
                 return pending
         await asyncio.sleep(POLL_SECONDS)
-    wanted = (activity + (f" attempt {attempt}" if attempt > 1 else "")
-              + (f" with progress {progress}" if progress else ""))
-    raise TimeoutError(f"{wanted} was not {state} in {handle.id} within {timeout:g} s; "
-                       "is a worker running, and does the order have a mock delay?")
+    wanted = (
+        activity
+        + (f" attempt {attempt}" if attempt > 1 else "")
+        + (f" with progress {progress}" if progress else "")
+    )
+    raise TimeoutError(
+        f"{wanted} was not {state} in {handle.id} within {timeout:g} s; "
+        "is a worker running, and does the order have a mock delay?"
+    )
 
 
-async def kill_during(process: WorkerProcess, handle: WorkflowHandle, activity: str,
-                      timeout: float = 30.0, *, progress: int = 0) -> PendingActivity:
+async def kill_during(
+    process: WorkerProcess,
+    handle: WorkflowHandle,
+    activity: str,
+    timeout: float = 30.0,
+    *,
+    progress: int = 0,
+) -> PendingActivity:
     """Wait until `activity` runs in the worker `process` (and, with `progress`, until its
     heartbeats have reported that much work done), then SIGKILL that process.
 
     Refuses (with `OrderError`, before killing anything) when the process no longer runs or
     another worker took the activity: then killing it would prove nothing."""
     if not process.alive:
-        raise OrderError(f"The worker process {process.identity} is not running any more "
-                         "(killed already?); run the cell that starts it, then this one")
+        raise OrderError(
+            f"The worker process {process.identity} is not running any more "
+            "(killed already?); run the cell that starts it, then this one"
+        )
     running = await wait_for_activity(handle, activity, timeout=timeout, progress=progress)
     if running.worker != process.identity:
-        raise OrderError(f"{activity} of {handle.id} runs on worker {running.worker}, not in the "
-                         f"worker process {process.identity}: another worker polls the same "
-                         "task queue. Run `await stop_worker()`, then this cell again")
+        raise OrderError(
+            f"{activity} of {handle.id} runs on worker {running.worker}, not in the "
+            f"worker process {process.identity}: another worker polls the same "
+            "task queue. Run `await stop_worker()`, then this cell again"
+        )
     process.kill()
     return running
 
@@ -139,16 +166,17 @@ async def client_reaches_server(client: Client, timeout: float = DOWN_PROBE_SECO
         return False
 
 
-async def restart_dev_server(client: Client,
-                             timeout: float = RECONNECT_TIMEOUT_SECONDS) -> bool:
+async def restart_dev_server(client: Client, timeout: float = RECONNECT_TIMEOUT_SECONDS) -> bool:
     """Stop and start the local dev server, only if this workshop started it; returns whether
     it did. The kernel's worker is stopped first and started again after, if it ran."""
     settings = config.temporal_settings()
     server = devserver.running(settings.port) if settings.is_local else None
     if server is None:
-        print(f"Skipped: the Temporal server at {settings.address} was not started by this "
-              "workshop (make server, make lab or a notebook), so this notebook leaves it alone. "
-              "Restart it yourself to see the same thing.")
+        print(
+            f"Skipped: the Temporal server at {settings.address} was not started by this "
+            "workshop (make server, make lab or a notebook), so this notebook leaves it alone. "
+            "Restart it yourself to see the same thing."
+        )
         return False
     worker_was_running = kernel_worker.running
     # The worker would reconnect by itself, but while the server is down its pollers log
@@ -167,22 +195,27 @@ async def restart_dev_server(client: Client,
     return True
 
 
-async def _stop_and_start(client: Client, settings: config.TemporalSettings,
-                          server: devserver.DevServer, timeout: float) -> None:
+async def _stop_and_start(
+    client: Client, settings: config.TemporalSettings, server: devserver.DevServer, timeout: float
+) -> None:
     # Stop and start run in this thread, not a worker thread: an interrupted cell must not
     # leave one going on in the background while `_bring_back` repairs things.
     devserver.stop(settings.port)
     print(f"1. Stopped the dev server (pid {server.pid}).")
     answers = await client_reaches_server(client)
-    print(f"2. The client gets {'an answer?!' if answers else 'no answer'} from "
-          f"{settings.address} while the server is down.")
+    print(
+        f"2. The client gets {'an answer?!' if answers else 'no answer'} from "
+        f"{settings.address} while the server is down."
+    )
     started = devserver.start(settings.port, settings.namespace)
     print(f"3. Started it again (pid {started.pid}) on the same database, {started.database}.")
     deadline = asyncio.get_running_loop().time() + timeout
     while not await client_reaches_server(client):
         if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"The client did not reach the restarted server within "
-                               f"{timeout:g} s; see {started.log}")
+            raise TimeoutError(
+                f"The client did not reach the restarted server within "
+                f"{timeout:g} s; see {started.log}"
+            )
     print("4. The same client object reconnected by itself: no new connect() needed.")
 
 
@@ -191,5 +224,7 @@ def _bring_back(settings: config.TemporalSettings) -> None:
     it was half-way down), so the rest of the notebook still has one."""
     devserver.stop(settings.port)
     started = devserver.start(settings.port, settings.namespace)
-    print(f"The restart did not finish: the dev server runs again (pid {started.pid}), and so "
-          "does this kernel's worker if it ran before.")
+    print(
+        f"The restart did not finish: the dev server runs again (pid {started.pid}), and so "
+        "does this kernel's worker if it ran before."
+    )

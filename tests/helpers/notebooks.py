@@ -1,0 +1,253 @@
+"""Running the workshop notebooks as a learner would: Run All, cells in any order, one cell at a
+time in a live kernel; and reading what they printed."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from tests.helpers.servers import BIN, REPO
+
+NOTEBOOK_DIR = REPO / "notebooks"
+
+
+SOLUTIONS = NOTEBOOK_DIR / "solutions"
+
+
+# Every notebook, in workshop order. A notebook missing here fails test_every_notebook_is_run.
+NOTEBOOKS = [
+    "00_setup",
+    "01_first_order",
+    "02_human_approval",
+    "03_failures_and_compensation",
+    "04_histories_as_dataframes",
+    "05_durability",
+    "06_beyond_the_basics",
+    "07_change_the_workflow",
+    "08_testing_workflows",
+]
+
+
+# Notebooks whose own test file runs them with their solutions (and checks what they show):
+# running them again below would only cost time.
+RUN_BY_THEIR_OWN_TESTS = {
+    "07_change_the_workflow": "test_change_the_workflow.py",
+    "08_testing_workflows": "test_testing_workflows.py",
+}
+
+
+CELL_TIMEOUT_SECONDS = 90
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+# Shorter waits for the variant runs: the same cells, less idle time.
+FAST_02 = {
+    "APPROVAL_TIMEOUT_SECONDS": 1.5,
+    "TERMINAL_DELAY_SECONDS": 1.0,
+    "BUTTON_WAIT_SECONDS": 0.5,
+    "MOCK_DELAY_SECONDS": 0.0,
+}
+
+
+@dataclass(frozen=True)
+class NotebookServer:
+    """Where the notebooks' kernels find Temporal: a free port the first notebook starts."""
+
+    port: int
+    env: dict[str, str]
+
+
+def tagged(nb: Any, tag: str) -> list[Any]:
+    return [cell for cell in nb.cells if tag in cell.metadata.get("tags", [])]
+
+
+def load(name: str, parameters: dict[str, Any] | None = None, solutions: bool = False) -> Any:
+    """The notebook, with parameters injected after its `parameters` cell (papermill's way)
+    and, with `solutions`, each exercise cell replaced by its solution file."""
+    nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+    if parameters:
+        source = "\n".join(f"{key} = {value!r}" for key, value in parameters.items())
+        injected = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+        at = nb.cells.index(tagged(nb, "parameters")[0]) + 1
+        nb.cells.insert(at, injected)
+    if solutions:
+        for k, cell in enumerate(tagged(nb, "exercise"), start=1):
+            cell.source = (SOLUTIONS / f"{name}_{k}.py").read_text()
+    return nb
+
+
+@dataclass
+class Run:
+    """An executed notebook: its outputs as text, and how long Run All took."""
+
+    nb: Any
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        return "\n".join(output_text(cell) for cell in self.nb.cells if cell.cell_type == "code")
+
+
+def output_text(cell: Any) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type in ("execute_result", "display_data"):
+            parts.append(output.data.get("text/plain", ""))
+        elif output.output_type == "error":
+            parts.append(ANSI.sub("", "\n".join(output.traceback)))
+    return "\n".join(parts)
+
+
+def execute(nb: Any, server: NotebookServer) -> Run:
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    started = time.monotonic()
+    try:
+        client.execute(env=server.env)
+    except CellExecutionError as err:
+        pytest.fail(f"a cell raised:\n{err}")
+    seconds = time.monotonic() - started
+    print(f"Run All took {seconds:.1f} s")
+    return Run(nb, seconds)
+
+
+def run(
+    name: str,
+    server: NotebookServer,
+    parameters: dict[str, Any] | None = None,
+    solutions: bool = False,
+) -> Run:
+    return execute(load(name, parameters, solutions), server)
+
+
+def assert_no_worker_trouble(result: Run) -> None:
+    assert "in-kernel worker" not in result.text, result.text
+
+
+def run_all_in_one_kernel(
+    name: str, server: NotebookServer, parameters: dict[str, Any], times: int
+) -> list[str]:
+    """Run All `times` times in the same kernel, without a restart; each round's outputs."""
+    nb = load(name, parameters)
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    rounds = []
+    with client.setup_kernel(env=server.env):
+        for round_number in range(1, times + 1):
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                cell.outputs = []
+                try:
+                    client.execute_cell(cell, index)
+                except CellExecutionError as err:
+                    pytest.fail(f"Run All #{round_number}: a cell raised:\n{err}")
+            rounds.append(Run(nb, 0.0).text)
+    return rounds
+
+
+def run_cells(
+    name: str,
+    server: NotebookServer,
+    cell_ids: list[str],
+    parameters: dict[str, Any] | None = None,
+    solutions: bool = False,
+) -> list[str]:
+    """Run the notebook's cells by id, in the given order (repeats allowed; "all": every code
+    cell), in one kernel, as someone clicking around would; each cell's output, in order.
+    The injected parameters run with the `parameters` cell."""
+    nb = load(name, parameters, solutions)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    injected = tagged(nb, "injected-parameters")
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    outputs = []
+    with client.setup_kernel(env=server.env):
+        for cell_id in cell_ids:
+            for cell in code if cell_id == "all" else [c for c in code if c.id == cell_id]:
+                cell.outputs = []
+                try:
+                    client.execute_cell(cell, nb.cells.index(cell))
+                    if "parameters" in cell.metadata.get("tags", []) and cell_id != "all":
+                        for extra in injected:
+                            client.execute_cell(extra, nb.cells.index(extra))
+                except CellExecutionError as err:
+                    pytest.fail(f"cell {cell.id} raised:\n{err}")
+                outputs.append(output_text(cell))
+    return outputs
+
+
+def worker_processes_alive() -> list[str]:
+    """Worker processes started from this checkout (others' test runs may share the machine)."""
+    listed = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [
+        line
+        for line in listed.splitlines()
+        if "-m order_management.worker" in line and _runs_in_this_checkout(line.split()[0])
+    ]
+
+
+def _runs_in_this_checkout(pid: str) -> bool:
+    try:
+        return Path(f"/proc/{pid}/cwd").resolve().is_relative_to(REPO)
+    except OSError:  # gone meanwhile
+        return False
+
+
+def committed(name: str) -> Any:
+    return nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+
+
+class Kernel:
+    """One kernel, driven a cell at a time, so the test can act while no cell runs."""
+
+    def __init__(self, client: NotebookClient) -> None:
+        self.client = client
+
+    def run(self, source: str, fails: bool = False) -> str:
+        """Run one cell and return its output; with `fails`, the cell must raise."""
+        cell = nbformat.v4.new_code_cell(source)
+        self.client.nb.cells.append(cell)
+        try:
+            self.client.execute_cell(cell, len(self.client.nb.cells) - 1)
+        except CellExecutionError:
+            assert fails, output_text(cell)
+        else:
+            assert not fails, f"the cell did not raise:\n{output_text(cell)}"
+        return output_text(cell)
+
+
+def temporal(server: NotebookServer, *args: str) -> str:
+    done = subprocess.run(
+        [str(BIN / "temporal"), *args, "--address", f"localhost:{server.port}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return done.stdout
