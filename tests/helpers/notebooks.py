@@ -29,11 +29,11 @@ NOTEBOOKS = [
     "01_first_order",
     "02_human_approval",
     "03_failures_and_compensation",
-    "04_histories_as_dataframes",
-    "05_durability",
-    "06_beyond_the_basics",
+    "04_durability",
+    "05_testing_workflows",
+    "06_histories_as_dataframes",
     "07_change_the_workflow",
-    "08_testing_workflows",
+    "08_beyond_the_basics",
 ]
 
 
@@ -41,7 +41,7 @@ NOTEBOOKS = [
 # running them again below would only cost time.
 RUN_BY_THEIR_OWN_TESTS = {
     "07_change_the_workflow": "test_change_the_workflow.py",
-    "08_testing_workflows": "test_testing_workflows.py",
+    "05_testing_workflows": "test_testing_workflows.py",
 }
 
 

@@ -15,7 +15,7 @@ from temporalio.client import Client
 from order_management.local import config
 from order_management.worker import build_worker, polling
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 BIN = Path(sys.executable).parent

@@ -164,9 +164,9 @@ KEY_OUTPUTS = {
     "01_first_order": first_order_key_outputs,
     "02_human_approval": human_approval_key_outputs,
     "03_failures_and_compensation": failures_key_outputs,
-    "04_histories_as_dataframes": histories_key_outputs,
-    "05_durability": durability_key_outputs,
-    "06_beyond_the_basics": beyond_the_basics_key_outputs,
+    "06_histories_as_dataframes": histories_key_outputs,
+    "04_durability": durability_key_outputs,
+    "08_beyond_the_basics": beyond_the_basics_key_outputs,
 }
 
 
@@ -238,7 +238,7 @@ def test_failures_notebook_runs_for_every_fail_step(
 
 def test_histories_notebook_runs_without_failures(notebook_server: NotebookServer) -> None:
     result = run(
-        "04_histories_as_dataframes",
+        "06_histories_as_dataframes",
         notebook_server,
         {"FAIL_STEP": None, "TRANSIENT_FAILURES": 0, "MOCK_DELAY_SECONDS": 0.0},
     )
@@ -273,9 +273,9 @@ def test_human_approval_runs_all_twice_in_one_kernel(notebook_server: NotebookSe
 @pytest.mark.parametrize(
     ("name", "parameters", "line"),
     [
-        ("04_histories_as_dataframes", {"MOCK_DELAY_SECONDS": 0.0}, "(deterministic)"),
+        ("06_histories_as_dataframes", {"MOCK_DELAY_SECONDS": 0.0}, "(deterministic)"),
         (
-            "06_beyond_the_basics",
+            "08_beyond_the_basics",
             {"MOCK_DELAY_SECONDS": 0.0},
             "Deleted the schedule ledger-report.",
         ),
@@ -304,7 +304,7 @@ def test_histories_and_beyond_run_all_twice_in_one_kernel(
             {"FAIL_STEP": "paymnet"},
             "FAIL_STEP = 'paymnet': unknown failure step 'paymnet'; use one of inventory, payment",
         ),
-        ("05_durability", {"ORDER_AMOUNT": 0}, "ORDER_AMOUNT = 0: must be a finite amount"),
+        ("04_durability", {"ORDER_AMOUNT": 0}, "ORDER_AMOUNT = 0: must be a finite amount"),
         ("07_change_the_workflow", {"WAIT_SECONDS": "10"}, "WAIT_SECONDS = '10': must be a number"),
     ],
 )
@@ -338,7 +338,7 @@ def test_durability_kill_cells_clicked_twice_leave_one_worker_then_none(
     before = worker_processes_alive()
     parameters = {"MOCK_DELAY_SECONDS": 1.0}
     *_, start_twice, kill_1, kill_2 = run_cells(
-        "05_durability",
+        "04_durability",
         notebook_server,
         ["05-02", "05-04", "05-12", "05-12", "05-14", "05-14"],
         parameters,
@@ -356,7 +356,7 @@ def test_durability_kill_cells_clicked_twice_leave_one_worker_then_none(
 
 def test_beyond_the_basics_cells_run_again_stay_right(notebook_server: NotebookServer) -> None:
     outputs = run_cells(
-        "06_beyond_the_basics",
+        "08_beyond_the_basics",
         notebook_server,
         ["all", "06-06", "06-08", "06-08c", "06-20", "06-22", "06-23"],
         {"MOCK_DELAY_SECONDS": 0.0},
@@ -371,7 +371,7 @@ def test_beyond_the_basics_cells_run_again_stay_right(notebook_server: NotebookS
 def test_beyond_the_basics_approves_a_sub_order_over_1000(notebook_server: NotebookServer) -> None:
     # One product over $1000: its child workflow waits for approval, as any order does.
     result = run(
-        "06_beyond_the_basics",
+        "08_beyond_the_basics",
         notebook_server,
         {"ITEMS": [("PROD-001", 1, 1500.0), ("PROD-002", 2, 10.0)], "MOCK_DELAY_SECONDS": 0.0},
     )

@@ -31,7 +31,7 @@ from tests.record_histories import HISTORIES
 
 pytestmark = pytest.mark.notebook
 
-NAME = "08_testing_workflows"
+NAME = "05_testing_workflows"
 UNKNOWN_TYPE = "ShopOrder"  # the workflow a learner writes in notebook 07
 REPLAY_FAILURE = (
     "Replay failed: [TMPRL1100] Nondeterminism error: Activity type of scheduled "
