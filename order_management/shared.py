@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
+from order_management.errors import WorkshopError
+
 TASK_QUEUE = "order-management-task-queue"
 
 APPROVAL_THRESHOLD = 1000.00
@@ -23,9 +25,18 @@ DEFAULT_APPROVAL_TIMEOUT_SECONDS = 5 * 60.0
 DEFAULT_MOCK_DELAY_SECONDS = 0.0
 MAX_MOCK_DELAY_SECONDS = 60.0
 
-# The three business steps, in the order the workflow runs them. The failure flags of an
-# order name a step by its short name; the activities carry Temporal's names.
-FAILURE_STEPS = ("inventory", "payment", "delivery")
+
+class Step:
+    """The three business steps' short names: an order's failure flags name a step so, and
+    the workflow and the activities use them; the activities carry Temporal's names."""
+
+    INVENTORY = "inventory"
+    PAYMENT = "payment"
+    DELIVERY = "delivery"
+
+
+FAILURE_STEPS = (Step.INVENTORY, Step.PAYMENT, Step.DELIVERY)
+"""The steps in the order the workflow runs them."""
 
 
 class OrderStatus:
@@ -132,7 +143,7 @@ class OrderProgress:
     a decision that came too late)."""
 
 
-class InvalidOrder(ValueError):
+class InvalidOrder(WorkshopError, ValueError):
     """An order that must not be started. The message says what to fix."""
 
 

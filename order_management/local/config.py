@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from temporalio.envconfig import ClientConfigProfile
 
+from order_management.errors import WorkshopError
 from order_management.shared import TASK_QUEUE
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -33,7 +34,7 @@ UI_PORT_OFFSET = 1000
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-class ConfigurationError(RuntimeError):
+class ConfigurationError(WorkshopError, RuntimeError):
     """The Temporal configuration (environment or profile file) cannot be used."""
 
 

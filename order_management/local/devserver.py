@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from order_management.errors import WorkshopError
 from order_management.local import config
 
 STARTUP_TIMEOUT_SECONDS = 30.0
@@ -53,7 +54,7 @@ PR_SET_PDEATHSIG = 1
 """prctl(2) option: the signal Linux sends a process when the thread that started it ends."""
 
 
-class DevServerError(RuntimeError):
+class DevServerError(WorkshopError, RuntimeError):
     """The dev server could not be started or stopped; the message says why."""
 
 

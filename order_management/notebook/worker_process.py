@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from order_management.errors import WorkshopError
 from order_management.local import config
 from order_management.worker import PARENT_PID_ENV
 
@@ -34,7 +35,7 @@ START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 
-class WorkerProcessError(RuntimeError):
+class WorkerProcessError(WorkshopError, RuntimeError):
     """The worker process did not start; the message says why and where its log is."""
 
 
