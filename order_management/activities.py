@@ -44,7 +44,10 @@ def ledger() -> Ledger:
 
 
 def _order_run(order: Order) -> OrderRun:
-    return OrderRun(order_id=order.order_id, run_id=activity.info().workflow_run_id)
+    run_id = activity.info().workflow_run_id
+    # Set for every activity a workflow schedules (None only for a standalone activity).
+    assert run_id is not None
+    return OrderRun(order_id=order.order_id, run_id=run_id)
 
 
 async def _call_service(order: Order, step: str) -> None:

@@ -20,7 +20,10 @@ from temporalio.client import (
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from order_management.errors import WorkshopError
+
 EXPLAINED: tuple[type[BaseException], ...] = (
+    WorkshopError,
     WorkflowAlreadyStartedError,
     RPCError,
     WorkflowFailureError,
@@ -31,7 +34,8 @@ EXPLAINED: tuple[type[BaseException], ...] = (
     TimeoutError,
     asyncio.TimeoutError,
 )
-"""The SDK's errors (and the timeouts of a bounded wait) that `explain` has a sentence for."""
+"""The errors `explain` has a sentence for: the workshop's own (their message is it), the
+SDK's, and the timeouts of a bounded wait."""
 
 ANY_WORKER = "is a worker polling the workflow's task queue? If one is, its log says what fails"
 

@@ -223,13 +223,21 @@ class UnreadableOrder(Order):
     problem: str = "the input is not an order"
 
 
-NO_ORDER = UnreadableOrder(
-    order_id="",
-    customer_id="",
-    items=[],
-    total_amount=0.0,
-    problem=f"no order was sent; start the workflow with one order as its input, e.g. "
-    f"{ORDER_JSON_EXAMPLE}",
+def unreadable(
+    problem: str, order_id: str = "", customer_id: str = "", items: list[OrderItem] | None = None
+) -> UnreadableOrder:
+    """An `UnreadableOrder` saying `problem`, with the fields that could be read."""
+    return UnreadableOrder(
+        order_id=order_id,
+        customer_id=customer_id,
+        items=items or [],
+        total_amount=0.0,
+        problem=problem,
+    )
+
+
+NO_ORDER = unreadable(
+    f"no order was sent; start the workflow with one order as its input, e.g. {ORDER_JSON_EXAMPLE}"
 )
 """What a workflow gets when a client starts it with no input at all (the CLI without
 --input). Never changed: it is a default argument."""
@@ -361,13 +369,8 @@ def order_from_json(value: object) -> Order:
     field that is missing or of the wrong kind. Its values are judged later, by
     `validate_order`, as a typed client's are."""
     if not isinstance(value, dict):
-        return UnreadableOrder(
-            order_id="",
-            customer_id="",
-            items=[],
-            total_amount=0.0,
-            problem=f"an order is a JSON object like {ORDER_JSON_EXAMPLE} "
-            f"(got {json_preview(value)})",
+        return unreadable(
+            f"an order is a JSON object like {ORDER_JSON_EXAMPLE} (got {json_preview(value)})"
         )
     problems: list[str] = []
     found = _read_fields(value, _ORDER_FIELDS, _required(Order), "", problems)
@@ -375,12 +378,8 @@ def order_from_json(value: object) -> Order:
     if problems:
         if len(problems) > MAX_PROBLEMS_SHOWN:
             problems[MAX_PROBLEMS_SHOWN:] = [f"and {len(problems) - MAX_PROBLEMS_SHOWN} more"]
-        return UnreadableOrder(
-            order_id=found.get("order_id", ""),
-            customer_id=found.get("customer_id", ""),
-            items=items,
-            total_amount=0.0,
-            problem="; ".join(problems),
+        return unreadable(
+            "; ".join(problems), found.get("order_id", ""), found.get("customer_id", ""), items
         )
     return Order(items=items, **found)
 

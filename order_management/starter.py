@@ -15,7 +15,6 @@ import math
 import sys
 from typing import NoReturn
 
-from order_management.errors import WorkshopError
 from order_management.local import config
 from order_management.local.connection import connect, exit_process
 from order_management.orders import await_result, place_order
@@ -159,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return asyncio.run(run(order, wait))
-    except (WorkshopError, *EXPLAINED) as err:  # a sentence to act on, not a traceback
+    except EXPLAINED as err:  # a sentence to act on, not a traceback
         print(explain(err), file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from order_management.errors import WorkshopError
 from order_management.local.connection import connect, exit_process
 from order_management.orders import await_result, place_order, send_approval
 from order_management.sdk_errors import EXPLAINED, explain
@@ -34,7 +33,7 @@ async def run() -> None:
 def main() -> int:
     try:
         asyncio.run(run())
-    except (WorkshopError, *EXPLAINED) as err:  # a sentence to act on, not a traceback
+    except EXPLAINED as err:  # a sentence to act on, not a traceback
         print(explain(err), file=sys.stderr)
         return 1
     return 0

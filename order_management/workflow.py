@@ -30,7 +30,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 # Modules the workflow uses but does not need re-imported in the sandbox for every run.
 with workflow.unsafe.imports_passed_through():
@@ -209,7 +209,8 @@ class OrderWorkflow:
         """Undo the steps that succeeded, most recent first."""
         self._status = OrderStatus.COMPENSATING
         self._failed_step = failed.name
-        self._failure_reason = error.cause.message if error.cause else str(error)
+        cause = error.cause
+        self._failure_reason = cause.message if isinstance(cause, FailureError) else str(error)
         for step in reversed(done):
             if step.undo is None:
                 continue

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import ast
 import builtins
+import time
 from pathlib import Path
 
+import pytest
+from temporalio.service import RPCError, RPCStatusCode
+
 import order_management
+from order_management.deadline import Deadline
 from order_management.errors import WorkshopError
-from order_management.notebook.cell_errors import ONE_LINE_ERRORS, brief
+from order_management.notebook.cell_errors import ONE_LINE_ERRORS, brief, one_line
+from order_management.sdk_errors import explain
 
 PACKAGE = Path(order_management.__file__).parent
 BUILTIN_EXCEPTIONS = {
@@ -77,3 +83,24 @@ def test_the_cell_display_shows_any_workshop_error_as_its_one_line() -> None:
     assert brief(BrandNew("the order is gone: place it again")) == (
         "BrandNew: the order is gone: place it again"
     )
+
+
+def test_scripts_and_cells_say_the_same_sentence_for_an_sdk_error() -> None:
+    finished = RPCError("workflow execution already completed", RPCStatusCode.NOT_FOUND, b"")
+    sentence = explain(finished)
+    assert sentence.startswith("that workflow has already finished: it takes no more signals")
+    assert one_line(finished) == sentence
+    # A timeout asks about the worker; a cell knows whether its kernel runs one.
+    assert "is a worker polling the workflow's task queue?" in explain(TimeoutError())
+    assert "this kernel runs no worker" in one_line(TimeoutError())
+
+
+def test_a_deadline_runs_on_the_monotonic_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    deadline = Deadline(5)
+    assert not deadline.passed and deadline.remaining == 5
+    now[0] = 103.0
+    assert deadline.elapsed == 3 and deadline.remaining == 2 and not deadline.passed
+    now[0] = 105.0
+    assert deadline.passed and deadline.remaining == 0

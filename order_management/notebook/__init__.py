@@ -39,7 +39,6 @@ from order_management.notebook.kernel_worker import (
     KernelWorker,
     WorkerStopped,
     connect_and_show,
-    kernel_worker,
     start_worker,
     stop_worker,
 )
@@ -76,7 +75,6 @@ __all__ = [
     "environment_checks",
     "explain_approval",
     "install_error_display",
-    "kernel_worker",
     "new_order_id",
     "print_checks",
     "self_check",

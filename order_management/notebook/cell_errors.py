@@ -16,13 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from order_management import sdk_internals
-from order_management.errors import WorkshopError
 from order_management.sdk_errors import ANY_WORKER, EXPLAINED, explain
 
 _RED, _RESET = "\x1b[0;31m", "\x1b[0m"
 
 ONE_LINE_ERRORS: tuple[type[BaseException], ...] = (
-    WorkshopError,
     *EXPLAINED,
     SyntaxError,
     ModuleNotFoundError,

@@ -15,7 +15,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from order_management.beyond.batch import LedgerReportWorkflow
+from order_management.beyond.batch import LedgerReport
 from order_management.deadline import Deadline
 
 if TYPE_CHECKING:
@@ -70,8 +70,8 @@ async def _run_row(client: Client, action: ScheduleActionResult) -> dict[str, An
     started = action.action
     # The schedule's one action starts a workflow, so each result is a started workflow.
     assert isinstance(started, ScheduleActionExecutionStartWorkflow)
-    run = client.get_workflow_handle_for(
-        LedgerReportWorkflow.run, started.workflow_id, run_id=started.first_execution_run_id
+    run = client.get_workflow_handle(
+        started.workflow_id, run_id=started.first_execution_run_id, result_type=LedgerReport
     )
     status = (await run.describe()).status
     report = None
