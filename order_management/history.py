@@ -476,7 +476,10 @@ def load_history(path: Path | str, workflow_id: str | None = None) -> WorkflowHi
 
 @dataclass(frozen=True)
 class ReplayOutcome:
-    """What replaying one history against today's workflow code found, in one line."""
+    """What replaying one history against today's workflow code found, in one line.
+
+    Superseded by `replay_line`, the one renderer; kept while notebook 06 prints it (its
+    Run-All test checks this wording). Delete it when 06 calls `replay_line`."""
 
     workflow_id: str
     events: int
