@@ -54,6 +54,7 @@ test-fast: setup-test
 lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The Web UI under /temporal, the path `make lab`'s proxy forwards, so `make lab` reuses this
 # server; http://localhost:8233 still opens it.

@@ -41,7 +41,7 @@ from bench.measure import (
 from order_management.local import devserver
 from order_management.notebook.worker_process import WorkerProcess
 from order_management.worker import build_worker, polling
-from tests.conftest import REPO, free_port
+from tests.helpers.servers import REPO, free_port
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 WARMUP_RUNS = 5
@@ -79,7 +79,7 @@ async def default_config_figures(address: str, args: argparse.Namespace) -> dict
     }
 
 
-async def workshop_figures(address: str, args: argparse.Namespace) -> dict[str, float]:
+async def workshop_figures(address: str, args: argparse.Namespace) -> dict[str, Any]:
     """Orders against the floor on the workshop's server; the worker in the event loop
     against the worker in a process of its own, in turns (`--rounds`), averaged."""
     client = await Client.connect(address)

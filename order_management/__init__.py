@@ -10,6 +10,10 @@ Beside them:
 - ledger: the mock services' books in SQLite, the proof of exactly-once
 - orders: the client side for scripts (place an order, send it messages)
 - history: what Temporal recorded about a workflow, as tables and charts
+- errors: `WorkshopError`, the base of every error the workshop raises on purpose
+- sdk_errors: the SDK's errors as a learner's sentence, for scripts and cells alike
+- sdk_internals: the SDK's and IPython's private details the workshop reads, in one place
+- deadline: the monotonic deadline every bounded wait polls against
 
 Subpackages, one concern each (arrows point down: notebook uses the rest, never the reverse):
 - notebook/: what a workshop cell needs besides the SDK (display, one-line errors, the code

@@ -23,13 +23,13 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from order_management.ledger import Ledger, OrderRun, OutOfStock
 from order_management.local import config
-from order_management.shared import Order
+from order_management.shared import Order, Step
 
 # Why a permanent failure happened, by step: the error type a workflow (or a test) can match.
 REFUSALS = {
-    "inventory": ("InventoryUnavailable", "the warehouse cannot reserve the items"),
-    "payment": ("PaymentDeclined", "the card was declined"),
-    "delivery": ("DeliveryUnavailable", "no carrier can take the parcel"),
+    Step.INVENTORY: ("InventoryUnavailable", "the warehouse cannot reserve the items"),
+    Step.PAYMENT: ("PaymentDeclined", "the card was declined"),
+    Step.DELIVERY: ("DeliveryUnavailable", "no carrier can take the parcel"),
 }
 
 
@@ -44,7 +44,10 @@ def ledger() -> Ledger:
 
 
 def _order_run(order: Order) -> OrderRun:
-    return OrderRun(order_id=order.order_id, run_id=activity.info().workflow_run_id)
+    run_id = activity.info().workflow_run_id
+    # Set for every activity a workflow schedules (None only for a standalone activity).
+    assert run_id is not None
+    return OrderRun(order_id=order.order_id, run_id=run_id)
 
 
 async def _call_service(order: Order, step: str) -> None:
@@ -78,7 +81,7 @@ def _answer_lost(order: Order, step: str) -> None:
 @activity.defn
 async def reserve_inventory(order: Order) -> str:
     """Reserve every item of the order; returns the reservation id."""
-    await _call_service(order, "inventory")
+    await _call_service(order, Step.INVENTORY)
     try:
         reservation_id = await asyncio.to_thread(ledger().reserve, _order_run(order), order.items)
     except OutOfStock as err:
@@ -88,7 +91,7 @@ async def reserve_inventory(order: Order) -> str:
             non_retryable=True,
             category=ApplicationErrorCategory.BENIGN,
         ) from None
-    _answer_lost(order, "inventory")
+    _answer_lost(order, Step.INVENTORY)
     activity.logger.info("Reserved %s for %s", reservation_id, order.order_id)
     return reservation_id
 
@@ -96,9 +99,9 @@ async def reserve_inventory(order: Order) -> str:
 @activity.defn
 async def process_payment(order: Order) -> str:
     """Charge the order's total; returns the transaction id."""
-    await _call_service(order, "payment")
+    await _call_service(order, Step.PAYMENT)
     transaction_id = await asyncio.to_thread(ledger().charge, _order_run(order), order.total_amount)
-    _answer_lost(order, "payment")
+    _answer_lost(order, Step.PAYMENT)
     activity.logger.info("Charged %.2f as %s", order.total_amount, transaction_id)
     return transaction_id
 
@@ -106,9 +109,9 @@ async def process_payment(order: Order) -> str:
 @activity.defn
 async def initiate_delivery(order: Order) -> str:
     """Hand the order to the carrier; returns the tracking number."""
-    await _call_service(order, "delivery")
+    await _call_service(order, Step.DELIVERY)
     tracking_number = await asyncio.to_thread(ledger().ship, _order_run(order))
-    _answer_lost(order, "delivery")
+    _answer_lost(order, Step.DELIVERY)
     activity.logger.info("Shipped %s as %s", order.order_id, tracking_number)
     return tracking_number
 

@@ -23,12 +23,13 @@ import sqlite3
 import string
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from order_management.errors import WorkshopError
 from order_management.local import config
 from order_management.shared import OrderItem
 
@@ -67,7 +68,7 @@ CREATE TABLE IF NOT EXISTS operations (
 """
 
 
-class OutOfStock(Exception):
+class OutOfStock(WorkshopError):
     """A reservation asked for more units than the shop has."""
 
 
@@ -85,23 +86,23 @@ def new_reference(prefix: str, length: int) -> str:
     return prefix + "-" + "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-class Ledger:
-    """The shop's books in one SQLite file. Cheap to create: each call opens its own connection."""
+class LedgerFile:
+    """The ledger's SQLite file, opened one way by everything that keeps its books there
+    (the ledger's own tables, the warehouse's picks, the outbox of notifications)."""
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str | None, schema: str) -> None:
         self.path = Path(path) if path else config.ledger_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
+        with closing(sqlite3.connect(self.path, timeout=30)) as db:
+            # WAL: a worker in another process and a notebook read and write it side by side.
             db.execute("PRAGMA journal_mode=WAL")  # persistent: set once per database file
-            db.executescript(_SCHEMA)
-        finally:
-            db.close()
+            db.executescript(schema)
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A connection in one transaction, committed at the end of the block (rolled back
+        on an error), then closed."""
+        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
             # With WAL, NORMAL survives a crash of any process; only a power cut could lose
             # the last commits. It saves a disk sync per activity.
             db.execute("PRAGMA synchronous=NORMAL")
@@ -114,8 +115,15 @@ class Ledger:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        finally:
-            db.close()
+
+
+class Ledger:
+    """The shop's books in one SQLite file. Cheap to create: each call opens its own connection."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self._file = LedgerFile(path, _SCHEMA)
+        self.path = self._file.path
+        self._transaction = self._file.transaction
 
     # -- the operations the mock services perform ------------------------------------------
 

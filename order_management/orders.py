@@ -15,17 +15,19 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
+from order_management.errors import WorkshopError
 from order_management.local import config
+from order_management.sdk_errors import explain
 from order_management.shared import Order, OrderResult, validate_order, workflow_id_for
 from order_management.workflow import OrderWorkflow
 
 DEFAULT_RESULT_TIMEOUT_SECONDS = 60.0
 
 
-class OrderError(RuntimeError):
+class OrderError(WorkshopError, RuntimeError):
     """Something a user asked of an order cannot be done; the message says why."""
 
 
@@ -39,11 +41,8 @@ async def place_order(
         return await client.start_workflow(
             OrderWorkflow.run, order, id=workflow_id, task_queue=task_queue or config.task_queue()
         )
-    except WorkflowAlreadyStartedError:
-        raise OrderError(
-            f"Order {order.order_id} is still running (workflow {workflow_id}); "
-            "let it finish, or use another order id"
-        ) from None
+    except WorkflowAlreadyStartedError as err:
+        raise OrderError(f"Order {order.order_id}: {explain(err)}") from None
 
 
 def order_handle(client: Client, order_id: str) -> WorkflowHandle[OrderWorkflow, OrderResult]:
@@ -56,17 +55,15 @@ async def send_approval(handle: WorkflowHandle, approved: bool) -> None:
     try:
         await handle.signal(OrderWorkflow.approve_order, approved)
     except RPCError as err:
-        raise OrderError(_rpc_problem(handle, err)) from None
+        raise OrderError(f"{handle.id}: {explain(err)}") from None
 
 
 async def decide(handle: WorkflowHandle, approved: bool) -> str:
     """Send the decision as an Update and return the outcome ("approved" or "rejected")."""
     try:
         return await handle.execute_update(OrderWorkflow.decide, approved)
-    except WorkflowUpdateFailedError as err:
-        raise OrderError(f"Decision refused: {_reason(err.cause)}") from None
-    except RPCError as err:
-        raise OrderError(_rpc_problem(handle, err)) from None
+    except (WorkflowUpdateFailedError, RPCError) as err:
+        raise OrderError(f"{handle.id}: {explain(err)}") from None
 
 
 async def await_result(
@@ -75,26 +72,13 @@ async def await_result(
     """The order's result, waiting at most `timeout` seconds (None: as long as it takes)."""
     try:
         return await asyncio.wait_for(handle.result(), timeout)
-    except asyncio.TimeoutError:
+    except asyncio.TimeoutError as err:
         status = await _status_or_none(handle)
-        hint = (
-            "it is waiting for an approval decision"
-            if status == "awaiting_approval"
-            else "is a worker running on this task queue?"
-        )
         raise OrderError(
-            f"No result for {handle.id} within {timeout:g} s "
-            f"(status: {status or 'unknown'}); {hint}"
+            f"{handle.id} (status: {status or 'unknown'}), after {timeout:g} s: {explain(err)}"
         ) from None
-    except WorkflowFailureError as err:
-        raise OrderError(f"Workflow {handle.id} failed: {_reason(err.cause)}") from None
-    except RPCError as err:
-        raise OrderError(_rpc_problem(handle, err)) from None
-
-
-def _reason(cause: BaseException | None) -> str:
-    """The sentence a failure carries (an ApplicationError's message, not its repr)."""
-    return cause.message if isinstance(cause, ApplicationError) else str(cause)
+    except (WorkflowFailureError, RPCError) as err:
+        raise OrderError(f"{handle.id}: {explain(err)}") from None
 
 
 async def _status_or_none(handle: WorkflowHandle) -> str | None:
@@ -103,11 +87,3 @@ async def _status_or_none(handle: WorkflowHandle) -> str | None:
         return await asyncio.wait_for(handle.query(OrderWorkflow.get_status), 5)
     except (asyncio.TimeoutError, RPCError):
         return None
-
-
-def _rpc_problem(handle: WorkflowHandle, err: RPCError) -> str:
-    if err.status == RPCStatusCode.NOT_FOUND:
-        if "completed" in err.message:
-            return f"Order workflow {handle.id} has already finished; it takes no more messages"
-        return f"No order workflow {handle.id} exists"
-    return f"Temporal refused the request for {handle.id}: {err.message}"

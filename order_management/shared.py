@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
+from order_management.errors import WorkshopError
+
 TASK_QUEUE = "order-management-task-queue"
 
 APPROVAL_THRESHOLD = 1000.00
@@ -23,9 +25,18 @@ DEFAULT_APPROVAL_TIMEOUT_SECONDS = 5 * 60.0
 DEFAULT_MOCK_DELAY_SECONDS = 0.0
 MAX_MOCK_DELAY_SECONDS = 60.0
 
-# The three business steps, in the order the workflow runs them. The failure flags of an
-# order name a step by its short name; the activities carry Temporal's names.
-FAILURE_STEPS = ("inventory", "payment", "delivery")
+
+class Step:
+    """The three business steps' short names: an order's failure flags name a step so, and
+    the workflow and the activities use them; the activities carry Temporal's names."""
+
+    INVENTORY = "inventory"
+    PAYMENT = "payment"
+    DELIVERY = "delivery"
+
+
+FAILURE_STEPS = (Step.INVENTORY, Step.PAYMENT, Step.DELIVERY)
+"""The steps in the order the workflow runs them."""
 
 
 class OrderStatus:
@@ -132,7 +143,7 @@ class OrderProgress:
     a decision that came too late)."""
 
 
-class InvalidOrder(ValueError):
+class InvalidOrder(WorkshopError, ValueError):
     """An order that must not be started. The message says what to fix."""
 
 
@@ -212,13 +223,21 @@ class UnreadableOrder(Order):
     problem: str = "the input is not an order"
 
 
-NO_ORDER = UnreadableOrder(
-    order_id="",
-    customer_id="",
-    items=[],
-    total_amount=0.0,
-    problem=f"no order was sent; start the workflow with one order as its input, e.g. "
-    f"{ORDER_JSON_EXAMPLE}",
+def unreadable(
+    problem: str, order_id: str = "", customer_id: str = "", items: list[OrderItem] | None = None
+) -> UnreadableOrder:
+    """An `UnreadableOrder` saying `problem`, with the fields that could be read."""
+    return UnreadableOrder(
+        order_id=order_id,
+        customer_id=customer_id,
+        items=items or [],
+        total_amount=0.0,
+        problem=problem,
+    )
+
+
+NO_ORDER = unreadable(
+    f"no order was sent; start the workflow with one order as its input, e.g. {ORDER_JSON_EXAMPLE}"
 )
 """What a workflow gets when a client starts it with no input at all (the CLI without
 --input). Never changed: it is a default argument."""
@@ -350,13 +369,8 @@ def order_from_json(value: object) -> Order:
     field that is missing or of the wrong kind. Its values are judged later, by
     `validate_order`, as a typed client's are."""
     if not isinstance(value, dict):
-        return UnreadableOrder(
-            order_id="",
-            customer_id="",
-            items=[],
-            total_amount=0.0,
-            problem=f"an order is a JSON object like {ORDER_JSON_EXAMPLE} "
-            f"(got {json_preview(value)})",
+        return unreadable(
+            f"an order is a JSON object like {ORDER_JSON_EXAMPLE} (got {json_preview(value)})"
         )
     problems: list[str] = []
     found = _read_fields(value, _ORDER_FIELDS, _required(Order), "", problems)
@@ -364,12 +378,8 @@ def order_from_json(value: object) -> Order:
     if problems:
         if len(problems) > MAX_PROBLEMS_SHOWN:
             problems[MAX_PROBLEMS_SHOWN:] = [f"and {len(problems) - MAX_PROBLEMS_SHOWN} more"]
-        return UnreadableOrder(
-            order_id=found.get("order_id", ""),
-            customer_id=found.get("customer_id", ""),
-            items=items,
-            total_amount=0.0,
-            problem="; ".join(problems),
+        return unreadable(
+            "; ".join(problems), found.get("order_id", ""), found.get("customer_id", ""), items
         )
     return Order(items=items, **found)
 

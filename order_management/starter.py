@@ -16,8 +16,9 @@ import sys
 from typing import NoReturn
 
 from order_management.local import config
-from order_management.local.connection import ServerUnavailable, connect, exit_process
-from order_management.orders import OrderError, await_result, place_order
+from order_management.local.connection import connect, exit_process
+from order_management.orders import await_result, place_order
+from order_management.sdk_errors import EXPLAINED, explain
 from order_management.shared import (
     DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     FAILURE_STEPS,
@@ -157,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return asyncio.run(run(order, wait))
-    except (ServerUnavailable, OrderError, config.ConfigurationError) as err:
-        print(err, file=sys.stderr)
+    except EXPLAINED as err:  # a sentence to act on, not a traceback
+        print(explain(err), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"\nStopped waiting. Order {order.order_id} carries on in Temporal.", file=sys.stderr)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from order_management.local import config
-from order_management.local.connection import ServerUnavailable, connect, exit_process
-from order_management.orders import OrderError, await_result, place_order, send_approval
+from order_management.local.connection import connect, exit_process
+from order_management.orders import await_result, place_order, send_approval
+from order_management.sdk_errors import EXPLAINED, explain
 from order_management.shared import make_order
 from order_management.workflow import OrderWorkflow
 
@@ -33,8 +33,8 @@ async def run() -> None:
 def main() -> int:
     try:
         asyncio.run(run())
-    except (ServerUnavailable, OrderError, config.ConfigurationError) as err:
-        print(err, file=sys.stderr)
+    except EXPLAINED as err:  # a sentence to act on, not a traceback
+        print(explain(err), file=sys.stderr)
         return 1
     return 0
 

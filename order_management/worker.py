@@ -31,6 +31,7 @@ from order_management.beyond.batch import LedgerReportWorkflow, summarize_ledger
 from order_management.beyond.notifications import send_notification
 from order_management.beyond.sub_orders import SplitOrderWorkflow
 from order_management.beyond.warehouse import PickingWorkflow, pick_items
+from order_management.deadline import Deadline
 from order_management.local import config
 from order_management.local.connection import ServerUnavailable, connect, exit_process
 from order_management.shared import Order, order_from_json
@@ -80,7 +81,9 @@ def with_order_input(client: Client) -> Client:
     converter = dataclasses.replace(
         client.data_converter, payload_converter_class=OrderInputConverter
     )
-    return Client(**{**client.config(), "data_converter": converter})
+    config = client.config()
+    config["data_converter"] = converter
+    return Client(**config)
 
 
 def build_worker(
@@ -121,11 +124,11 @@ async def start_polling(worker: Worker) -> asyncio.Task[None]:
     Raises the worker's own error if it cannot start (an unknown namespace, say).
     """
     task = asyncio.create_task(worker.run(), name=f"worker:{worker.task_queue}")
-    deadline = asyncio.get_running_loop().time() + WORKER_START_TIMEOUT_SECONDS
+    deadline = Deadline(WORKER_START_TIMEOUT_SECONDS)
     while not worker.is_running:
         if task.done():
             task.result()  # raises the worker's error
-        if asyncio.get_running_loop().time() > deadline:
+        if deadline.passed:
             raise TimeoutError(
                 f"The worker did not start polling within {WORKER_START_TIMEOUT_SECONDS:g} s"
             )

@@ -30,7 +30,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 # Modules the workflow uses but does not need re-imported in the sandbox for every run.
 with workflow.unsafe.imports_passed_through():
@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         OrderProgress,
         OrderResult,
         OrderStatus,
+        Step,
         StepRecord,
         json_preview,
         order_problems,
@@ -80,15 +81,10 @@ class _Step:
 
 
 STEPS = (
-    _Step("inventory", OrderStatus.RESERVING_INVENTORY, reserve_inventory, release_inventory),
-    _Step("payment", OrderStatus.PROCESSING_PAYMENT, process_payment, refund_payment),
-    _Step("delivery", OrderStatus.INITIATING_DELIVERY, initiate_delivery, None),
+    _Step(Step.INVENTORY, OrderStatus.RESERVING_INVENTORY, reserve_inventory, release_inventory),
+    _Step(Step.PAYMENT, OrderStatus.PROCESSING_PAYMENT, process_payment, refund_payment),
+    _Step(Step.DELIVERY, OrderStatus.INITIATING_DELIVERY, initiate_delivery, None),
 )
-
-
-NOTHING_SENT: Any = object()
-"""The value a signal or update handler gets when the client sent none (the CLI without
---input)."""
 
 
 def refuse_if_invalid(order: Order) -> None:
@@ -105,9 +101,15 @@ def refuse_if_invalid(order: Order) -> None:
         raise ApplicationError(str(err), type="InvalidOrder", non_retryable=True) from None
 
 
-def _message(name: str, value: Any) -> str:
+def _message(name: str, values: tuple[Any, ...]) -> str:
     """How a signal or update call looks in a sentence: approve_order("yes")."""
-    return f"{name}()" if value is NOTHING_SENT else f"{name}({json_preview(value)})"
+    return f"{name}({', '.join(json_preview(value) for value in values)})"
+
+
+def _decision(values: tuple[Any, ...]) -> bool | None:
+    """The one true or false a decision carries; None for anything else (no value, two
+    values, a value that is no boolean)."""
+    return values[0] if len(values) == 1 and isinstance(values[0], bool) else None
 
 
 @workflow.defn
@@ -207,7 +209,8 @@ class OrderWorkflow:
         """Undo the steps that succeeded, most recent first."""
         self._status = OrderStatus.COMPENSATING
         self._failed_step = failed.name
-        self._failure_reason = error.cause.message if error.cause else str(error)
+        cause = error.cause
+        self._failure_reason = cause.message if isinstance(cause, FailureError) else str(error)
         for step in reversed(done):
             if step.undo is None:
                 continue
@@ -242,15 +245,19 @@ class OrderWorkflow:
         self._ignored_messages.append(sentence)
         workflow.logger.log(level, sentence)
 
-    # The decision is typed Any, not bool: a client may send any JSON, or nothing. Typed
-    # bool, the SDK would drop a "yes" unseen, and a missing value would fail every workflow
-    # task of the order, for good. Here the handlers see every value and judge it.
+    # The decision arrives as `*values: Any`, not one `approved: bool`: a client may send
+    # any JSON, or nothing, or several values (the CLI's `--input` twice, another language's
+    # `signal('approve_order', true, 'ok')`). The SDK calls a handler with every value it
+    # was sent: with one bool parameter, a "yes" would be dropped unseen, and no value or a
+    # second one would raise a TypeError that fails every workflow task of the order, for
+    # good. Here the handlers see whatever came and judge it.
     @workflow.signal
-    def approve_order(self, approved: Any = NOTHING_SENT) -> None:
+    def approve_order(self, *values: Any) -> None:
         """The approver's decision, true or false. Only the first one counts; later ones,
         and values that are no decision, are ignored (and listed by get_progress)."""
-        call = _message("approve_order", approved)
-        if not isinstance(approved, bool):  # the sender's mistake: worth a warning
+        call = _message("approve_order", values)
+        approved = _decision(values)
+        if approved is None:  # the sender's mistake: worth a warning
             self._ignore(f"{call} ignored: approve_order takes true or false", logging.WARNING)
         elif self._decision_pending():
             self._decision = "approved" if approved else "rejected"
@@ -261,16 +268,17 @@ class OrderWorkflow:
             )
 
     @workflow.update
-    def decide(self, approved: Any = NOTHING_SENT) -> str:
-        """The approver's decision as an Update: returns "approved" or "rejected"."""
-        self._decision = "approved" if approved else "rejected"
+    def decide(self, *values: Any) -> str:
+        """The approver's decision as an Update: returns "approved" or "rejected". The
+        validator has made sure `values` is one true or false."""
+        self._decision = "approved" if _decision(values) else "rejected"
         return self._decision
 
     @decide.validator
-    def _validate_decision(self, approved: Any = NOTHING_SENT) -> None:
+    def _validate_decision(self, *values: Any) -> None:
         # A rejected update leaves no trace in the history, unlike a signal.
-        if not isinstance(approved, bool):
-            raise ValueError(f"{_message('decide', approved)} refused: decide takes true or false")
+        if _decision(values) is None:
+            raise ValueError(f"{_message('decide', values)} refused: decide takes true or false")
         if not self._order.requires_approval:
             raise ValueError(f"Order {self._order.order_id} does not need approval")
         if not self._decision_pending():

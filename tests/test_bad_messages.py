@@ -309,6 +309,9 @@ BAD_DECISIONS = [
     (("--input", "1"), "approve_order(1)"),
     (("--input", "null"), "approve_order(null)"),
     (("--input", '{"approved": true}'), 'approve_order({"approved": true})'),
+    # Two values, one of them a decision: still no decision (another language's client may
+    # send `signal('approve_order', true, 'ok')`).
+    (("--input", "true", "--input", '"ok"'), 'approve_order(true, "ok")'),
 ]
 
 
@@ -350,7 +353,11 @@ async def test_cli_signals_that_are_no_decision_are_ignored_then_true_completes(
 
 @pytest.mark.parametrize(
     ("input_args", "shown"),
-    [((), "decide()"), (("--input", '{"approved": true}'), 'decide({"approved": true})')],
+    [
+        ((), "decide()"),
+        (("--input", '{"approved": true}'), 'decide({"approved": true})'),
+        (("--input", "true", "--input", '"ok"'), 'decide(true, "ok")'),
+    ],
 )
 async def test_cli_update_that_is_no_decision_is_refused_by_its_validator(
     input_args: tuple[str, ...],
@@ -427,6 +434,8 @@ async def test_untyped_signals_are_ignored_and_the_typed_signal_completes(
         (["yes"], 'approve_order("yes")'),
         ([None], "approve_order(null)"),
         ([0], "approve_order(0)"),
+        ([True, "ok"], 'approve_order(true, "ok")'),
+        ([False, False], "approve_order(false, false)"),
     ]:
         mark = order_worker.mark()
         await untyped.signal("approve_order", args=args)
@@ -441,7 +450,7 @@ async def test_untyped_update_is_refused_and_the_typed_update_completes(
     dev_client: Client, order_worker: OrderWorker
 ) -> None:
     handle = await waiting_order(dev_client, order_worker)
-    for args in ([], ["yes"]):
+    for args in ([], ["yes"], [True, "ok"]):
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await dev_client.get_workflow_handle(handle.id).execute_update("decide", args=args)
         assert "decide takes true or false" in str(refused.value.cause)

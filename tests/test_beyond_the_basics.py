@@ -15,12 +15,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.worker import Replayer
 
-from order_management.beyond.batch import (
-    LedgerReportWorkflow,
-    delete_schedule,
-    schedule_ledger_report,
-    schedule_runs_frame,
-)
+from order_management.beyond.batch import LedgerReportWorkflow
 from order_management.beyond.notifications import Notification, Outbox, SendKey
 from order_management.beyond.search_attributes import (
     register_search_attributes,
@@ -29,15 +24,19 @@ from order_management.beyond.search_attributes import (
 from order_management.beyond.sub_orders import (
     SplitOrderResult,
     SplitOrderWorkflow,
-    approve_sub_orders,
     order_of_lines,
-    place_split_order,
-    split_result,
     split_workflow_id,
 )
 from order_management.ledger import Ledger
+from order_management.notebook.schedules import delete_schedule, schedule_runs_frame
 from order_management.orders import OrderError
 from order_management.shared import Order, OrderStatus, workflow_id_for
+from tests.helpers.beyond import (
+    approve_sub_orders,
+    place_split_order,
+    schedule_ledger_report,
+    split_result,
+)
 from tests.helpers.servers import running_worker
 
 WAIT_SECONDS = 30.0

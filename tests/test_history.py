@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 import pandas as pd
 import pytest
@@ -12,6 +14,7 @@ from order_management.history import (
     activity_spans,
     history_frame,
     plot_timeline,
+    replay_line,
     replay_outcome,
     workflows_frame,
 )
@@ -226,6 +229,27 @@ async def test_replay_reports_a_history_the_code_no_longer_matches_in_one_line()
         "'process_payment' does not match"
     )
     assert "reserve_inventory" in outcome and "\n" not in outcome
+
+
+async def test_replay_line_names_the_event_where_code_and_history_part_ways() -> None:
+    edited = (
+        (HISTORIES / "completed.json")
+        .read_text()
+        .replace('"reserve_inventory"', '"process_payment"', 1)
+    )
+    replayer = Replayer(workflows=[OrderWorkflow])
+    history = WorkflowHistory.from_json("order-workflow-edited", edited)
+    line = replay_line(await replayer.replay_workflow(history, raise_on_replay_failure=False))
+    assert re.match(
+        r"order-workflow-edited: does NOT replay on this code at event \d+ "
+        r"\(ActivityTaskScheduled process_payment\): \[TMPRL1100\] Nondeterminism error",
+        line,
+    ), line
+    kept = recorded("approved")
+    assert replay_line(await replayer.replay_workflow(kept, raise_on_replay_failure=False)) == (
+        f"{kept.workflow_id}: replays on this code (deterministic): it makes the decisions its "
+        f"{len(kept.events)} events recorded, in the same order"
+    )
 
 
 # -- on a live dev server ----------------------------------------------------------------------

@@ -86,6 +86,6 @@ async def test_result_wait_gives_up_with_a_reason_when_no_worker_runs(
     dev_client: Client, ledger: Ledger, task_queue: str, order_id: str
 ) -> None:
     handle = await place_order(dev_client, make_order(20, order_id), task_queue)
-    with pytest.raises(OrderError, match="is a worker running"):
+    with pytest.raises(OrderError, match="is a worker polling"):
         await await_result(handle, timeout=1)
     await handle.terminate("test over")

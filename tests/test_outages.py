@@ -17,7 +17,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from order_management.local import devserver
-from order_management.notebook import kernel_worker, outages
+from order_management.notebook import outages
+from order_management.notebook.kernel_worker import kernel_worker
 from order_management.notebook.outages import (
     client_reaches_server,
     kill_during,

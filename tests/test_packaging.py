@@ -38,3 +38,10 @@ def test_python_floor_matches() -> None:
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     floor = project["requires-python"].removeprefix(">=")
     assert f"python>={floor}" in env["dependencies"]
+
+
+def test_the_project_root_is_the_repository_where_make_reset_clears_the_state() -> None:
+    from order_management.local import config
+
+    assert config.PROJECT_ROOT == REPO
+    assert (config.PROJECT_ROOT / "Makefile").is_file()

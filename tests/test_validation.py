@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from order_management.beyond.batch import report_interval
+from order_management.beyond.batch import InvalidInterval, report_interval
 from order_management.beyond.sub_orders import order_of_lines
-from order_management.orders import OrderError
 from order_management.shared import InvalidOrder, Order, OrderItem, make_order, validate_order
 
 
@@ -67,7 +66,8 @@ def test_split_order_lines_of_the_wrong_shape_are_refused_in_one_line(lines: obj
 @pytest.mark.parametrize("minutes", [0, -5, float("nan"), "60"])
 def test_a_report_interval_of_no_time_is_refused_in_one_line(minutes: object) -> None:
     with pytest.raises(
-        OrderError, match="REPORT_EVERY_MINUTES = .*: the report interval must be above 0 minutes"
+        InvalidInterval,
+        match="REPORT_EVERY_MINUTES = .*: the report interval must be above 0 minutes",
     ):
         report_interval(minutes)  # type: ignore[arg-type]
     assert report_interval(0.5) == timedelta(seconds=30)

@@ -10,7 +10,6 @@ one's row.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,8 +17,7 @@ from typing import TYPE_CHECKING
 
 from temporalio import activity
 
-from order_management.ledger import new_reference
-from order_management.local import config
+from order_management.ledger import LedgerFile, new_reference
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,39 +61,30 @@ class Outbox:
     """The mock mail server: every notification sent, in the ledger's SQLite file."""
 
     def __init__(self, path: Path | str | None = None) -> None:
-        self.path = Path(path) if path else config.ledger_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+        self._file = LedgerFile(path, _SCHEMA)
+        self.path = self._file.path
 
     def send(self, key: SendKey, notification: Notification) -> str:
         """Record the notification once; returns its id (the first send's, on a retry)."""
-        db = self._connect()
-        try:
-            with db:  # one transaction: the insert and the read agree
-                db.execute(
-                    "INSERT OR IGNORE INTO notifications VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        new_reference("MSG", 8),
-                        key.workflow_id,
-                        key.run_id,
-                        key.activity_id,
-                        notification.customer_id,
-                        notification.subject,
-                        notification.body,
-                        datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                    ),
-                )
-                (notification_id,) = db.execute(
-                    "SELECT notification_id FROM notifications"
-                    " WHERE workflow_id = ? AND run_id = ? AND activity_id = ?",
-                    (key.workflow_id, key.run_id, key.activity_id),
-                ).fetchone()
-        finally:
-            db.close()
+        with self._file.transaction() as db:  # the insert and the read agree
+            db.execute(
+                "INSERT OR IGNORE INTO notifications VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new_reference("MSG", 8),
+                    key.workflow_id,
+                    key.run_id,
+                    key.activity_id,
+                    notification.customer_id,
+                    notification.subject,
+                    notification.body,
+                    datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                ),
+            )
+            (notification_id,) = db.execute(
+                "SELECT notification_id FROM notifications"
+                " WHERE workflow_id = ? AND run_id = ? AND activity_id = ?",
+                (key.workflow_id, key.run_id, key.activity_id),
+            ).fetchone()
         return notification_id
 
     def frame(self, customer_id: str | None = None) -> pd.DataFrame:
@@ -107,11 +96,8 @@ class Outbox:
         if customer_id is not None:
             query += " WHERE customer_id = ?"
             params = (customer_id,)
-        db = self._connect()
-        try:
+        with self._file.transaction() as db:
             rows = db.execute(query + " ORDER BY sent_at, rowid", params).fetchall()
-        finally:
-            db.close()
         frame = pd.DataFrame(rows, columns=COLUMNS)
         frame["sent_at"] = pd.to_datetime(frame["sent_at"])
         return frame

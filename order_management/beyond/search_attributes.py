@@ -23,6 +23,8 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 
+from order_management.errors import WorkshopError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -43,7 +45,7 @@ ORDER_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
 )
 
 
-class SearchAttributeConflict(RuntimeError):
+class SearchAttributeConflict(WorkshopError, RuntimeError):
     """A search attribute of that name is registered with another type."""
 
 

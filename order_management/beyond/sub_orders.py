@@ -23,8 +23,6 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from temporalio.client import Client, WorkflowHandle
-
     from order_management.beyond.notifications import Notification, send_notification
     from order_management.beyond.search_attributes import (
         CUSTOMER_ID,
@@ -33,16 +31,12 @@ with workflow.unsafe.imports_passed_through():
         SHIPS_FROM,
         SUB_ORDER_COUNT,
     )
-    from order_management.local.config import task_queue as configured_task_queue
-    from order_management.orders import OrderError, order_handle, send_approval
     from order_management.shared import (
-        APPROVAL_THRESHOLD,
         NO_ORDER,
         InvalidOrder,
         Order,
         OrderItem,
         OrderStatus,
-        validate_order,
         workflow_id_for,
     )
     from order_management.workflow import STEP_RETRY, OrderWorkflow, refuse_if_invalid
@@ -162,7 +156,7 @@ class SplitOrderWorkflow:
         return list(self._sub_orders)
 
 
-# -- the client side --------------------------------------------------------------------
+# -- building a split order ---------------------------------------------------------------
 
 
 def order_of_lines(
@@ -180,71 +174,3 @@ def order_of_lines(
             f"{lines!r}"[:300]
         ) from None
     return Order(order_id, customer_id, items, total, **knobs)  # type: ignore[arg-type]
-
-
-async def place_split_order(
-    client: Client, order: Order, task_queue: str | None = None
-) -> WorkflowHandle[SplitOrderWorkflow, SplitOrderResult]:
-    """Validate the order and start its `SplitOrderWorkflow` (id `split-order-<order_id>`)."""
-    validate_order(order)
-    return await client.start_workflow(
-        SplitOrderWorkflow.run,
-        order,
-        id=split_workflow_id(order.order_id),
-        task_queue=task_queue or configured_task_queue(),
-    )
-
-
-async def split_result(
-    handle: WorkflowHandle[SplitOrderWorkflow, SplitOrderResult], timeout: float = 60.0
-) -> SplitOrderResult:
-    """The split order's result within `timeout` seconds, or an `OrderError` naming the
-    sub-orders still open (one over $1000 waits for its approval)."""
-    try:
-        return await asyncio.wait_for(handle.result(), timeout)
-    except asyncio.TimeoutError:
-        open_ids = [
-            sub.order_id
-            for sub in await handle.query(SplitOrderWorkflow.get_sub_orders)
-            if sub.status is None
-        ]
-        raise OrderError(
-            f"{handle.id} has no result within {timeout:g} s; sub-orders still open: "
-            f"{', '.join(open_ids) or 'none'}. A sub-order over $1000 waits for approval: "
-            "send_approval(order_handle(client, <sub-order id>), True)"
-        ) from None
-
-
-async def approve_sub_orders(
-    client: Client,
-    handle: WorkflowHandle[SplitOrderWorkflow, SplitOrderResult],
-    timeout: float = 10.0,
-) -> list[str]:
-    """Approve every sub-order over $1000 (each waits for a person, as any order does);
-    returns their ids. Sub-orders and children start a moment after the parent, so this
-    polls for them, for at most `timeout` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not (sub_orders := await handle.query(SplitOrderWorkflow.get_sub_orders)):
-        await _pause_until(deadline, f"{handle.id} did not split")
-    approved = []
-    for sub in sub_orders:
-        if sub.total_amount > APPROVAL_THRESHOLD:
-            await _approve_when_started(client, sub.order_id, deadline)
-            approved.append(sub.order_id)
-    return approved
-
-
-async def _approve_when_started(client: Client, order_id: str, deadline: float) -> None:
-    child = order_handle(client, order_id)
-    while True:
-        try:
-            await send_approval(child, True)
-            return
-        except OrderError:  # the child workflow has not started yet
-            await _pause_until(deadline, f"sub-order {order_id} did not start")
-
-
-async def _pause_until(deadline: float, problem: str) -> None:
-    if asyncio.get_running_loop().time() > deadline:
-        raise OrderError(f"{problem} in time; is a worker running?")
-    await asyncio.sleep(0.1)

@@ -24,8 +24,6 @@ unit (the `picks` table, in the ledger's SQLite file), so picking again changes 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -34,8 +32,7 @@ from typing import TYPE_CHECKING
 from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
-    from order_management.ledger import OrderRun
-    from order_management.local.config import ledger_path
+    from order_management.ledger import LedgerFile, OrderRun
     from order_management.workflow import STEP_RETRY
 
 if TYPE_CHECKING:
@@ -92,18 +89,13 @@ class PickLog:
     """The warehouse's record of every unit picked, in the ledger's SQLite file."""
 
     def __init__(self, path: Path | str | None = None) -> None:
-        self.path = Path(path) if path else ledger_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db:
-            db.executescript(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+        self._file = LedgerFile(path, _SCHEMA)
+        self.path = self._file.path
 
     def record(self, run: OrderRun, unit: int, attempt: int) -> None:
         """Record that `unit` was picked; a unit picked again (on a retry) keeps its first
         record."""
-        with closing(self._connect()) as db, db:  # one transaction, then closed
+        with self._file.transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO picks VALUES (?, ?, ?, ?, ?)",
                 (
@@ -119,7 +111,7 @@ class PickLog:
         """The order's picks, one row per unit: which attempt picked it first, and when."""
         import pandas as pd
 
-        with closing(self._connect()) as db:
+        with self._file.transaction() as db:
             return pd.read_sql_query(
                 f"SELECT {', '.join(PICK_COLUMNS)} FROM picks WHERE order_id = ? ORDER BY unit",
                 db,

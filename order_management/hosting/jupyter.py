@@ -32,6 +32,7 @@ from logging import Logger
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from order_management.errors import WorkshopError
 from order_management.local import config, devserver
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ WEB_UI_TITLE = "Temporal Web UI"
 WEB_UI_ICON = Path(__file__).with_name("temporal-web-ui.svg")
 
 
-class NoLocalWebUI(RuntimeError):
+class NoLocalWebUI(WorkshopError, RuntimeError):
     """Temporal is not a dev server on this machine, so there is no Web UI here to proxy."""
 
 

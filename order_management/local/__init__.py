@@ -5,4 +5,5 @@
 - connection: `connect()`, one call for scripts, workers, notebooks and tests
 - devserver: the real `temporal server start-dev`, started and stopped for you
 - logs: a worker's log, one readable line per problem
+- proc: a process's state and parent, from /proc (the dev server's and the room's checks)
 """

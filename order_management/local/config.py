@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from temporalio.envconfig import ClientConfigProfile
 
+from order_management.errors import WorkshopError
 from order_management.shared import TASK_QUEUE
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -30,10 +31,11 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 # The dev server serves its Web UI 1000 ports above gRPC (7233 -> 8233), as `temporal` does.
 UI_PORT_OFFSET = 1000
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+"""The repository: this file is order_management/local/config.py."""
 
 
-class ConfigurationError(RuntimeError):
+class ConfigurationError(WorkshopError, RuntimeError):
     """The Temporal configuration (environment or profile file) cannot be used."""
 
 

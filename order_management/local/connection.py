@@ -13,13 +13,14 @@ import sys
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from order_management.errors import WorkshopError
 from order_management.local import config, devserver, logs
 
 # Keeps the SDK-downloaded fallback server alive for as long as this process runs.
 _fallback_servers: list[WorkflowEnvironment] = []
 
 
-class ServerUnavailable(ConnectionError):
+class ServerUnavailable(WorkshopError, ConnectionError):
     """No Temporal server answers at the configured address."""
 
 

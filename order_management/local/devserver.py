@@ -27,7 +27,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from order_management.deadline import Deadline
+from order_management.errors import WorkshopError
 from order_management.local import config
+from order_management.local.proc import proc_stat, start_logging_to
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -53,7 +56,7 @@ PR_SET_PDEATHSIG = 1
 """prctl(2) option: the signal Linux sends a process when the thread that started it ends."""
 
 
-class DevServerError(RuntimeError):
+class DevServerError(WorkshopError, RuntimeError):
     """The dev server could not be started or stopped; the message says why."""
 
 
@@ -123,10 +126,8 @@ def _is_alive(pid: int) -> bool:
 
 
 def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
-    except OSError:
-        return False
+    stat = proc_stat(pid)
+    return stat is not None and stat.state == "Z"
 
 
 def running(port: int) -> DevServer | None:
@@ -208,17 +209,14 @@ def start(
             command += ["--dynamic-config-value", f"{key}={value}"]
         for key, value in SQLITE_PRAGMAS.items():
             command += ["--sqlite-pragma", f"{key}={value}"]
-    with open(log, "ab") as log_file:
-        # A session of its own: the server outlives the notebook kernel or script that
-        # started it, and Ctrl-C in that terminal does not reach it.
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_parent_death_signal() if die_with_parent else None,
-        )
+    # A session of its own: the server outlives the notebook kernel or script that
+    # started it, and Ctrl-C in that terminal does not reach it.
+    process = start_logging_to(
+        log,
+        command,
+        start_new_session=True,
+        preexec_fn=_parent_death_signal() if die_with_parent else None,
+    )
     server = DevServer(
         pid=process.pid,
         address=f"localhost:{port}",
@@ -249,8 +247,8 @@ def _parent_death_signal() -> Callable[[], None] | None:
 
 
 def _wait_until_serving(process: subprocess.Popen, binary: Path, port: int, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
+    deadline = Deadline(STARTUP_TIMEOUT_SECONDS)
+    while not deadline.passed:
         if process.poll() is not None:
             _pid_file(port).unlink(missing_ok=True)
             tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
@@ -296,8 +294,8 @@ def stop(port: int = 7233) -> DevServer | None:
     if server is None:
         return None
     os.kill(server.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-    while _is_alive(server.pid) and time.monotonic() < deadline:
+    deadline = Deadline(STOP_TIMEOUT_SECONDS)
+    while _is_alive(server.pid) and not deadline.passed:
         time.sleep(0.05)
     if _is_alive(server.pid):
         os.kill(server.pid, signal.SIGKILL)
@@ -339,8 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.action == "start":
             already = running(port)
-            server = start(port, settings.namespace, ui_public_path=args.ui_public_path)
-            print(("Already running: " if already else "Started: ") + _describe(server))
+            started = start(port, settings.namespace, ui_public_path=args.ui_public_path)
+            print(("Already running: " if already else "Started: ") + _describe(started))
         elif args.action == "stop":
             server = stop(port)
             print(

@@ -39,6 +39,7 @@ from temporalio.runtime import (
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
 from order_management.local import config
+from order_management.sdk_internals import core_message, is_workflow_task_failure
 
 SDK_LOGGER = logging.getLogger("temporalio")
 CORE_LOGGER = logging.getLogger("temporalio.core")
@@ -61,11 +62,8 @@ _INSTEAD = (
     (("uuid",), "use workflow.uuid4() instead"),
 )
 _IN_AN_ACTIVITY = "do it in an activity (files, network and other I/O belong there)"
-# The part of a core error's or failure's debug text that holds its message.
-_CORE_MESSAGE = re.compile(r'message: "((?:[^"\\]|\\.)*)"')
 _INFO_SUFFIX = re.compile(r" \(\{.*\}\)$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_ESCAPED = re.compile(r"\\(.)")
 _NO_WEB_UI = "(no Web UI address configured)"
 
 
@@ -167,11 +165,7 @@ def _repeats_another_record(record: logging.LogRecord) -> bool:
 
 def _workflow_line(record: logging.LogRecord, workflow: Mapping[str, Any]) -> str:
     who = f"{workflow['workflow_type']} {workflow['workflow_id']}"
-    if (
-        getattr(record, "__temporal_error_identifier", None) == "WorkflowTaskFailure"
-        and record.exc_info
-        and record.exc_info[1]
-    ):
+    if is_workflow_task_failure(record) and record.exc_info and record.exc_info[1]:
         error = record.exc_info[1]
         where = _where(record.exc_info[2])
         if isinstance(error, RestrictedWorkflowAccessError):
@@ -201,13 +195,7 @@ def _core_line(record: logging.LogRecord) -> str:
 
 def _core_text(text: str) -> str:
     """The message inside a Rust debug text (an error, a failure), or the text itself."""
-    found = _CORE_MESSAGE.search(text)
-    return _ESCAPED.sub(_unescape, found[1]) if found else text
-
-
-def _unescape(escape: re.Match[str]) -> str:
-    """One escape of Rust's debug text: a line break becomes a space, \\" a quote."""
-    return " " if escape[1] in "nrt" else escape[1]
+    return core_message(text) or text
 
 
 def _message(record: logging.LogRecord, info: Mapping[str, Any] | None = None) -> str:

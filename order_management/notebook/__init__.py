@@ -16,11 +16,12 @@ display, chart, check and guard:
 - preflight: the OK/FAIL lines of 00_setup
 - learner_code: notebook 07's views of the learner's own workflow code (mistakes, replays)
 - worker_process, outages: a worker in a process of its own, and outages on purpose (05)
+- schedules: the ledger report schedule's runs as a table, and its delete (08)
 
 Everything a notebook imports is importable from here.
 """
 
-from order_management.notebook.cell_errors import BRIEF_ERRORS, install_error_display
+from order_management.notebook.cell_errors import ONE_LINE_ERRORS, install_error_display
 from order_management.notebook.code import show_code
 from order_management.notebook.display import (
     WebLink,
@@ -38,7 +39,6 @@ from order_management.notebook.kernel_worker import (
     KernelWorker,
     WorkerStopped,
     connect_and_show,
-    kernel_worker,
     start_worker,
     stop_worker,
 )
@@ -59,7 +59,7 @@ from order_management.notebook.terminal import (
 from order_management.notebook.widgets import ApprovalPanel, approval_panel
 
 __all__ = [
-    "BRIEF_ERRORS",
+    "ONE_LINE_ERRORS",
     "ApprovalPanel",
     "Check",
     "InvalidParameter",
@@ -75,7 +75,6 @@ __all__ = [
     "environment_checks",
     "explain_approval",
     "install_error_display",
-    "kernel_worker",
     "new_order_id",
     "print_checks",
     "self_check",

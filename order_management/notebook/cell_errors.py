@@ -3,9 +3,9 @@
 Cells make the SDK calls themselves, so the SDK's own exceptions reach the cell: a wait
 that ran out (`asyncio.wait_for(handle.result(), timeout=30)`), a workflow that failed, an
 update its validator refused, a signal to a finished workflow. Their stacks are the SDK's
-insides, nothing a learner can act on; their messages are often a gRPC status. This module
-turns each into one line with the next step. The cell still counts as failed (Run All
-stops there); only the display changes.
+insides, nothing a learner can act on; `sdk_errors.explain` gives the sentence instead, the
+one the scripts print too. The workshop's own errors (`WorkshopError`) already carry theirs.
+The cell still counts as failed (Run All stops there); only the display changes.
 """
 
 from __future__ import annotations
@@ -15,56 +15,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import (
-    RPCError,
-    WorkflowFailureError,
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
-from temporalio.service import RPCStatusCode
-
-from order_management.local import config, devserver
-from order_management.local.connection import ServerUnavailable
-from order_management.orders import OrderError
-from order_management.shared import InvalidOrder
+from order_management import sdk_internals
+from order_management.sdk_errors import ANY_WORKER, EXPLAINED, explain
 
 _RED, _RESET = "\x1b[0;31m", "\x1b[0m"
 
-
-class BriefError(Exception):
-    """An error of the workshop's own whose message already says everything."""
-
-
-BRIEF_ERRORS: tuple[type[BaseException], ...] = (
-    BriefError,
-    OrderError,
-    InvalidOrder,
-    ServerUnavailable,
-    config.ConfigurationError,
-    devserver.DevServerError,
-    WorkflowAlreadyStartedError,
-    RPCError,
-    WorkflowFailureError,
-    WorkflowUpdateFailedError,
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-    TimeoutError,
-    asyncio.TimeoutError,
+ONE_LINE_ERRORS: tuple[type[BaseException], ...] = (
+    *EXPLAINED,
     SyntaxError,
     ModuleNotFoundError,
 )
-"""Errors a notebook shows as one line. A SyntaxError here is one raised while a cell runs
-(a module it imports or reloads); a cell's own typo keeps IPython's display."""
+"""Errors a notebook shows as one line: the workshop's own, and the SDK's that `explain`
+knows. A SyntaxError here is one raised while a cell runs (a module it imports or reloads);
+a cell's own typo keeps IPython's display."""
 
 
 def install_error_display(shell: Any) -> None:
-    """Show `BRIEF_ERRORS` as one line, and a `NameError` with the likely cause (a cell run
-    out of order). Idempotent."""
-    shell.set_custom_exc((*BRIEF_ERRORS, NameError), _show_error)
+    """Show `ONE_LINE_ERRORS` as one line, and a `NameError` with the likely cause (a cell
+    run out of order). Idempotent."""
+    shell.set_custom_exc((*ONE_LINE_ERRORS, NameError), _show_error)
 
 
 def brief(error: BaseException) -> str:
@@ -74,45 +43,11 @@ def brief(error: BaseException) -> str:
 
 def one_line(error: BaseException) -> str:
     """What the learner reads for `error`: what happened, and what to do next."""
-    if isinstance(error, (TimeoutError, asyncio.TimeoutError)) and not str(error):
-        return _timeout_hint()
-    if isinstance(error, WorkflowUpdateRPCTimeoutOrCancelledError):
-        # What `asyncio.wait_for(handle.execute_update(...))` raises when its time runs out.
-        return _timeout_hint()
     if isinstance(error, SyntaxError):
         return _syntax_hint(error)
     if isinstance(error, ModuleNotFoundError):
         return _missing_module_hint(error)
-    if isinstance(error, WorkflowFailureError) and isinstance(error.cause, ActivityError):
-        activity = error.cause
-        return (
-            f"the workflow failed: its activity {activity.activity_type} failed for good: "
-            f"{_message(activity.cause)}"
-        )
-    if isinstance(error, WorkflowFailureError):
-        return f"the workflow failed: {_message(error.cause)}"
-    if isinstance(error, WorkflowUpdateFailedError):
-        return f"the update was refused: {_message(error.cause)}"
-    if isinstance(error, WorkflowQueryFailedError):
-        return f"the query failed: {error.message}"
-    if isinstance(error, WorkflowQueryRejectedError):
-        return f"the query was rejected: the workflow's status is {error.status.name}"
-    if isinstance(error, WorkflowAlreadyStartedError):
-        return (
-            f"{error.workflow_id} is still running, and an id runs one workflow at a "
-            "time: let it end first (e.g. decide it), or start it with another id"
-        )
-    if isinstance(error, RPCError):
-        return _rpc_hint(error)
-    return str(error)
-
-
-def _message(cause: BaseException | None) -> str:
-    """A failure's own sentence (an ApplicationError's message, not its repr)."""
-    if cause is None:
-        return "no reason given"
-    message = getattr(cause, "message", None) or str(cause) or type(cause).__name__
-    return message
+    return explain(error, _worker_hint())
 
 
 def _syntax_hint(error: SyntaxError) -> str:
@@ -136,47 +71,19 @@ def _missing_module_hint(error: ModuleNotFoundError) -> str:
     )
 
 
-def _workers_running() -> bool:
+def _worker_hint() -> str:
     """Whether a Temporal worker runs in this kernel: the kernel's own (`start_worker`) or
     one a cell started (`asyncio.create_task(worker.run())`, `async with Worker(...)`)."""
     try:
         tasks = asyncio.all_tasks()
     except RuntimeError:  # no event loop runs: no worker either
-        return False
-    return any(
-        getattr(task.get_coro(), "__qualname__", "").startswith("Worker.")
-        for task in tasks
-        if not task.done()
-    )
-
-
-def _timeout_hint() -> str:
-    worker = (
-        "is a worker polling the workflow's task queue? If one is, its log says what fails"
-        if _workers_running()
-        else "this kernel runs no worker: run `await start_worker(client)`, or the cell that "
+        tasks = set()
+    if any(sdk_internals.is_worker_task(task) for task in tasks if not task.done()):
+        return ANY_WORKER
+    return (
+        "this kernel runs no worker: run `await start_worker(client)`, or the cell that "
         "starts your own `Worker(...)`"
     )
-    return (
-        "no answer before the timeout. A result comes only once the workflow ends (is it "
-        f"waiting for a decision?); a query or an update needs a worker to answer "
-        f"({worker}). The workflow's Web UI page shows where it is."
-    )
-
-
-def _rpc_hint(error: RPCError) -> str:
-    if error.status == RPCStatusCode.DEADLINE_EXCEEDED:  # a call's rpc_timeout ran out
-        return _timeout_hint()
-    if error.status == RPCStatusCode.CANCELLED and "Timeout" in error.message:
-        return _timeout_hint()  # a query no worker answered: the call timed out
-    if error.status == RPCStatusCode.NOT_FOUND:
-        if "completed" in error.message:
-            return (
-                "that workflow has already finished: it takes no more signals or updates "
-                "(queries still answer). Start a new one to try again."
-            )
-        return f"no such workflow ({error.message}): check the id, or start it first"
-    return f"Temporal refused the request: {error.message}"
 
 
 def _show_error(
@@ -190,4 +97,5 @@ def _show_error(
             file=sys.stderr,
         )
         return
-    shell._showtraceback(etype, value, [f"{_RED}{etype.__name__}{_RESET}: {one_line(value)}"])
+    line = f"{_RED}{etype.__name__}{_RESET}: {one_line(value)}"
+    sdk_internals.show_one_line(shell, etype, value, line)

@@ -93,7 +93,7 @@ def _constant_excerpt(dotted_name: str) -> SourceExcerpt:
     statements = ast.parse(source).body
     for k, node in enumerate(statements):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and name in _assigned_names(node):
-            last = node
+            last: ast.stmt = node
             following = statements[k + 1] if k + 1 < len(statements) else None
             if (
                 isinstance(following, ast.Expr)

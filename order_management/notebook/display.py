@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import time
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 
+from order_management.deadline import Deadline
 from order_management.local import config
 from order_management.notebook.kernel_worker import QUERY_TIMEOUT_SECONDS, kernel_worker
 from order_management.orders import OrderError
@@ -66,19 +66,19 @@ async def watch_status(
     one of `until`. Returns that status, or raises `OrderError` after `timeout` seconds
     saying where it is."""
     kernel_worker.raise_if_stopped()
-    started = time.monotonic()
+    waited = Deadline(timeout)
     seen: str | None = None
     while True:
         status = await asyncio.wait_for(
             handle.query(OrderWorkflow.get_status), QUERY_TIMEOUT_SECONDS
         )
-        elapsed = time.monotonic() - started
+        elapsed = waited.elapsed
         if status != seen:
             print(f"{elapsed:5.1f} s  {status}")
             seen = status
         if status in until:
             return status
-        if elapsed > timeout:
+        if waited.passed:
             raise OrderError(
                 f"{handle.id} is still {status} after {timeout:g} s "
                 f"(waited for: {', '.join(until)})"

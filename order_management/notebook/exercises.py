@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from order_management.notebook.cell_errors import BriefError
+from order_management.errors import WorkshopError
 
 
-class NotYet(BriefError, AssertionError):
+class NotYet(WorkshopError, AssertionError):
     """An exercise's answer is not right yet; the message holds a hint."""
 
 

@@ -14,9 +14,10 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from order_management.errors import WorkshopError
 from order_management.local import config
 from order_management.local.connection import connect
-from order_management.notebook.cell_errors import BriefError, install_error_display
+from order_management.notebook.cell_errors import install_error_display
 from order_management.worker import build_worker, start_polling
 
 QUERY_TIMEOUT_SECONDS = 20.0
@@ -26,7 +27,7 @@ and a kernel restarted while it held that task only gives it back after those 10
 _RESTART_HINT = "Run `await start_worker(client)` to start it again"
 
 
-class WorkerStopped(BriefError, RuntimeError):
+class WorkerStopped(WorkshopError, RuntimeError):
     """The in-kernel worker ended on its own (it crashed or was cancelled)."""
 
 

@@ -12,7 +12,6 @@ The cells write the learner's modules (`%%writefile`), build the `Worker`, run t
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,7 +21,8 @@ import pandas as pd
 from temporalio.client import WorkflowHistory
 from temporalio.worker import WorkflowReplayResult
 
-from order_management.history import history_frame, replay_failure_reason
+from order_management.history import history_frame
+from order_management.history import replay_line as replay_result_line
 from order_management.notebook.cell_errors import brief
 
 _QUIET_EVENTS = (
@@ -49,44 +49,8 @@ def mistake_expected() -> Iterator[None]:
 
 
 def replay_line(history: WorkflowHistory, result: WorkflowReplayResult) -> str:
-    """One line for a `Replayer` run over `history` (made with `raise_on_replay_failure=False`):
-    it replays, or where the code and the history disagree, and the reason."""
-    who = history.workflow_id
-    if result.replay_failure is None:
-        return (
-            f"{who}: replays on this code: it makes the decisions its "
-            f"{len(history.events)} events recorded, in the same order"
-        )
-    reason = replay_failure_reason(result.replay_failure)
-    event = _event_named_by(history, reason)
-    where = f" at event {event}" if event else ""
-    return f"{who}: does NOT replay on this code{where}: {reason}"
-
-
-def _event_named_by(history: WorkflowHistory, reason: str) -> str | None:
-    """The history event a nondeterminism reason is about, e.g. "5 (ActivityTaskScheduled
-    check_stock)". The core names the activity or the patch, not the event: this is the first
-    event of that activity (or patch), which is where a step added or moved before it parts
-    ways with the history."""
-    frame = history_frame(history)
-    activity = re.search(r"scheduled event '([^']+)'", reason)
-    patch = re.search(r"patch marker encountered for change ([\w.-]+)", reason)
-    if activity:
-        rows = frame[
-            (frame["event_type"] == "ActivityTaskScheduled") & (frame["activity"] == activity[1])
-        ]
-    elif patch:
-        rows = frame[
-            (frame["event_type"] == "MarkerRecorded")
-            & frame["details"].str.contains(f'"{patch[1]}"', regex=False)
-        ]
-    else:
-        return None
-    if rows.empty:
-        return None
-    row = rows.iloc[0]
-    what = row["activity"] if activity else f"patch {patch[1]}"
-    return f"{row['event_id']} ({row['event_type']} {what})"
+    """One line for a `Replayer` run over `history`: `history.replay_line`, the one renderer."""
+    return replay_result_line(result)
 
 
 def side_by_side(histories: Mapping[str, WorkflowHistory]) -> pd.DataFrame:

@@ -20,8 +20,9 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
+from order_management.deadline import Deadline
 from order_management.local import config, devserver
-from order_management.notebook import kernel_worker
+from order_management.notebook.kernel_worker import kernel_worker
 from order_management.notebook.worker_process import WorkerProcess
 from order_management.orders import OrderError
 
@@ -107,8 +108,8 @@ async def wait_for_activity(
     """Wait until `activity` is pending in `state`, so an outage hits it mid-flight; with
     `attempt`, until that attempt (or a later one) is; with `progress`, until a heartbeat
     has reported at least that much work done."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
+    deadline = Deadline(timeout)
+    while not deadline.passed:
         for pending in await pending_activities(handle):
             if (
                 pending.activity == activity
@@ -209,9 +210,9 @@ async def _stop_and_start(
     )
     started = devserver.start(settings.port, settings.namespace)
     print(f"3. Started it again (pid {started.pid}) on the same database, {started.database}.")
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = Deadline(timeout)
     while not await client_reaches_server(client):
-        if asyncio.get_running_loop().time() > deadline:
+        if deadline.passed:
             raise TimeoutError(
                 f"The client did not reach the restarted server within "
                 f"{timeout:g} s; see {started.log}"

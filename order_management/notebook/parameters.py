@@ -6,12 +6,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from order_management.notebook.cell_errors import BriefError
+from order_management.errors import WorkshopError
 from order_management.notebook.kernel_worker import prepare_shell
 from order_management.shared import make_order, order_problems
 
 
-class InvalidParameter(BriefError, ValueError):
+class InvalidParameter(WorkshopError, ValueError):
     """A value in the parameters cell that the notebook cannot use; the message names it."""
 
 

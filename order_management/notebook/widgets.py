@@ -4,12 +4,12 @@ watches the order's status line change."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
+from order_management.deadline import Deadline
 from order_management.notebook.display import STATUS_POLL_SECONDS
 from order_management.notebook.kernel_worker import QUERY_TIMEOUT_SECONDS
 from order_management.orders import OrderError, send_approval
@@ -61,8 +61,8 @@ class ApprovalPanel:
     async def wait_for_click(self, timeout: float, default: bool | None = True) -> None:
         """Wait up to `timeout` s for a click on either button. If none came, click `default`
         (True: Approve, False: Reject, None: neither) so an unattended Run All goes on."""
-        deadline = time.monotonic() + timeout
-        while self._sent is None and time.monotonic() < deadline:
+        deadline = Deadline(timeout)
+        while self._sent is None and not deadline.passed:
             await asyncio.sleep(0.1)
         if self._sent is None:
             if default is None:
@@ -86,9 +86,9 @@ class ApprovalPanel:
         self._show(f"{'approval' if approved else 'rejection'} sent…")
 
     async def _refresh(self, refresh_for: float) -> None:
-        deadline = time.monotonic() + refresh_for
+        deadline = Deadline(refresh_for)
         status = "unknown"
-        while time.monotonic() < deadline:
+        while not deadline.passed:
             try:
                 status = await asyncio.wait_for(
                     self.handle.query(OrderWorkflow.get_status), QUERY_TIMEOUT_SECONDS

@@ -26,7 +26,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from order_management.deadline import Deadline
+from order_management.errors import WorkshopError
 from order_management.local import config
+from order_management.local.proc import start_logging_to
 from order_management.worker import PARENT_PID_ENV
 
 READY_LINE = "Worker ready and polling task queue"
@@ -34,7 +37,7 @@ START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 
-class WorkerProcessError(RuntimeError):
+class WorkerProcessError(WorkshopError, RuntimeError):
     """The worker process did not start; the message says why and where its log is."""
 
 
@@ -70,15 +73,12 @@ class WorkerProcess:
         state = config.state_dir()
         state.mkdir(parents=True, exist_ok=True)
         log = state / f"worker-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.log"
-        with open(log, "wb") as log_file:
-            # Unbuffered, so the ready line reaches the log the moment it is printed.
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", PARENT_PID_ENV: str(os.getpid())},
-            )
+        # Unbuffered, so the ready line reaches the log the moment it is printed.
+        process = start_logging_to(
+            log,
+            command,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", PARENT_PID_ENV: str(os.getpid())},
+        )
         worker = cls(process, log)
         # Never leave a worker behind, even when a cell fails before it is stopped.
         atexit.register(worker.stop)
@@ -86,13 +86,13 @@ class WorkerProcess:
         return worker
 
     def _wait_until_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = Deadline(timeout)
         while READY_LINE not in self.output():
             if not self.alive:
                 raise WorkerProcessError(
                     f"The worker process exited at start: {self.last_line()} (log: {self.log})"
                 )
-            if time.monotonic() > deadline:
+            if deadline.passed:
                 self.stop()
                 raise WorkerProcessError(
                     f"The worker process did not poll within {timeout:g} s (log: {self.log})"

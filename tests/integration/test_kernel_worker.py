@@ -69,7 +69,10 @@ print((await asyncio.wait_for(handle.result(), 10)).message)
 
 
 def test_a_worker_that_dies_says_so_in_the_next_cell(kernel: Kernel) -> None:
-    kernel.run("kernel_worker.task.cancel()")
+    kernel.run(
+        "from order_management.notebook.kernel_worker import kernel_worker\n"
+        "kernel_worker.task.cancel()"
+    )
     kernel.run("await asyncio.sleep(2)")  # the worker shuts down between these cells
     warned = kernel.run("print('next cell')")
     assert "Warning! The in-kernel worker was cancelled. Run `await start_worker(client)`" in warned

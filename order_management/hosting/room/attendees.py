@@ -18,6 +18,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from order_management.errors import WorkshopError
 from order_management.hosting.room.settings import RoomSettings, system_user
 from order_management.local.config import UI_PORT_OFFSET
 
@@ -26,7 +27,7 @@ MAX_ATTENDEES = UI_PORT_OFFSET
 ROSTER = "attendees.txt"
 
 
-class AttendeeError(RuntimeError):
+class AttendeeError(WorkshopError, RuntimeError):
     """An attendee's system user cannot be created or given ports; the message says why."""
 
 

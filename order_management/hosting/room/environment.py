@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from order_management.errors import WorkshopError
 from order_management.hosting.room.settings import RoomSettings, SettingsError, room_settings
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -25,7 +26,7 @@ PROJECT_NAME = "order-management-workshop"  # pyproject.toml's [project] name
 PROXY_PACKAGE = "configurable-http-proxy@5.3.0"
 
 
-class RoomSetupError(RuntimeError):
+class RoomSetupError(WorkshopError, RuntimeError):
     """The room's environment cannot be built here; the message says what to do."""
 
 

@@ -16,12 +16,13 @@ import shlex
 import shutil
 import subprocess
 
+from order_management.errors import WorkshopError
 from order_management.hosting.room.attendees import Attendee
 from order_management.hosting.room.settings import RoomSettings
 from order_management.local.config import UI_PORT_OFFSET
 
 
-class FirewallError(RuntimeError):
+class FirewallError(WorkshopError, RuntimeError):
     """iptables refused a rule; the message has its words."""
 
 

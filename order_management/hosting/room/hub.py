@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from order_management.errors import WorkshopError
 from order_management.hosting.room import firewall, processes
 from order_management.hosting.room.attendees import remove_attendees, roster_uids
 from order_management.hosting.room.settings import (
@@ -41,7 +42,7 @@ ATTENDEE_PASSWORD_LENGTH = 8
 INSTRUCTOR_PASSWORD_LENGTH = 32
 
 
-class RoomError(RuntimeError):
+class RoomError(WorkshopError, RuntimeError):
     """The room cannot do what was asked; the message says what to do instead."""
 
 

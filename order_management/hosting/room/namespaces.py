@@ -17,6 +17,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, Register
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from order_management.errors import WorkshopError
 from order_management.local import config
 
 # Long enough to look back at a session's orders the next day; servers refuse less than a day.
@@ -26,7 +27,7 @@ RETENTION = timedelta(days=3)
 READY_SECONDS = 30.0
 
 
-class NamespaceError(RuntimeError):
+class NamespaceError(WorkshopError, RuntimeError):
     """The attendee's namespace does not exist and cannot be created; the message says why."""
 
 

@@ -15,6 +15,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from order_management.local.proc import proc_stat
+
 GRACE_SECONDS = 5.0
 
 
@@ -62,10 +64,8 @@ def _self_and_ancestors() -> set[int]:
 
 
 def _parent(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
+    stat = proc_stat(pid)
+    return stat.parent if stat else 0
 
 
 def _uid(pid: int) -> int | None:
@@ -79,11 +79,8 @@ def _uid(pid: int) -> int | None:
 
 
 def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
+    stat = proc_stat(pid)
+    return stat is not None and stat.state != "Z"
 
 
 def _signal(pids: list[int], sig: signal.Signals) -> None:

@@ -11,6 +11,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from order_management.errors import WorkshopError
+
 # An attendee's system user is `jupyter-<name>`: 8 + 20 characters stays under Linux's 32.
 # The name also goes into paths, URLs and a Temporal namespace, whose names (on Temporal
 # Cloud) are lower-case letters, digits and hyphens, ending with a letter or digit.
@@ -20,7 +22,7 @@ NAMESPACE_PREFIX = "workshop-"
 DEFAULT_ROOM_DIR = Path("/opt/order-management-room")
 
 
-class SettingsError(ValueError):
+class SettingsError(WorkshopError, ValueError):
     """A ROOM_* variable has a value the room cannot use; the message names it."""
 
 

@@ -1,0 +1,32 @@
+"""One clock for every bounded wait: a deadline on the monotonic clock.
+
+Every wait in the workshop is bounded (a cell must never hang), and each one polls until
+something is true or its time is up. `Deadline` is that time: monotonic, so a wall clock set
+back or forward (NTP, a laptop waking up) neither ends a wait early nor stretches it.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class Deadline:
+    """The moment `seconds` from now. Poll with `while not deadline.passed: ...`."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._started = time.monotonic()
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the deadline was set."""
+        return time.monotonic() - self._started
+
+    @property
+    def remaining(self) -> float:
+        """Seconds left, never below 0."""
+        return max(0.0, self.seconds - self.elapsed)
+
+    @property
+    def passed(self) -> bool:
+        return self.elapsed >= self.seconds

@@ -1,0 +1,55 @@
+"""The SDK's and IPython's insides that the workshop reads, each in this one place.
+
+Temporal's Python SDK and IPython do not promise these; they are here because no public API
+gives the same, and each one makes a learner's line shorter. The exact pin of `temporalio`
+in pyproject.toml keeps them stable; `tests/test_sdk_internals.py` checks each against the
+installed versions, so an upgrade that changes one fails there, loudly, not in a notebook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+# The SDK's loggers mark the record of a failed workflow task with this private `extra`
+# (temporalio/worker/_workflow_instance.py); the record's public fields do not say it.
+_ERROR_IDENTIFIER = "__temporal_error_identifier"
+WORKFLOW_TASK_FAILURE = "WorkflowTaskFailure"
+
+# The Rust core reports errors (a nondeterminism error, a failure in its log fields) as
+# Rust debug text, `Failure { message: "...", ... }`; the message is the part a human wants.
+_CORE_MESSAGE = re.compile(r'message: "((?:[^"\\]|\\.)*)"')
+_ESCAPED = re.compile(r"\\(.)")
+
+
+def is_workflow_task_failure(record: logging.LogRecord) -> bool:
+    """Whether `record` is the SDK's log line for a failed workflow task."""
+    return getattr(record, _ERROR_IDENTIFIER, None) == WORKFLOW_TASK_FAILURE
+
+
+def core_message(text: str) -> str | None:
+    """The message inside the core's debug text, unescaped (a line break becomes a space);
+    None if the text holds none."""
+    found = _CORE_MESSAGE.search(text)
+    return _ESCAPED.sub(_unescape, found[1]) if found else None
+
+
+def _unescape(escape: re.Match[str]) -> str:
+    return " " if escape[1] in "nrt" else escape[1]
+
+
+def is_worker_task(task: asyncio.Task[Any]) -> bool:
+    """Whether `task` runs a Temporal worker (`Worker.run`, started by any code: the kernel's
+    own worker or a learner's `asyncio.create_task(worker.run())`). A task does not say what
+    it runs except through its coroutine's `__qualname__`."""
+    return getattr(task.get_coro(), "__qualname__", "").startswith("Worker.")
+
+
+def show_one_line(shell: Any, etype: type, value: BaseException, line: str) -> None:
+    """Show `line` where IPython would show the traceback of `value`. `_showtraceback` is
+    the one method that both IPython and ipykernel's ZMQ shell use to send an error (the
+    kernel's `error` message too, so the cell still counts as failed and Run All stops);
+    the public `showtraceback` would build the whole traceback first."""
+    shell._showtraceback(etype, value, [line])

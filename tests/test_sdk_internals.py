@@ -1,0 +1,85 @@
+"""What the workshop reads from the SDK's and IPython's insides (`sdk_internals`), checked
+against the installed versions: an upgrade that changes one fails here, loudly, instead of a
+learner's line quietly turning back into a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from pathlib import Path
+
+import pytest
+from ipykernel.zmqshell import ZMQInteractiveShell
+from IPython.core.interactiveshell import InteractiveShell
+from temporalio.client import Client, WorkflowHistory
+from temporalio.worker import Replayer
+from temporalio.worker import _workflow_instance as workflow_instance
+
+from order_management import sdk_internals
+from order_management.notebook.cell_errors import install_error_display
+from order_management.orders import OrderError
+from order_management.worker import build_worker, start_polling
+from order_management.workflow import OrderWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def test_the_sdk_still_marks_a_failed_workflow_task_with_the_private_log_extra() -> None:
+    source = inspect.getsource(workflow_instance)
+    assert f'"__temporal_error_identifier": "{sdk_internals.WORKFLOW_TASK_FAILURE}"' in source
+    record = logging.LogRecord("temporalio.workflow", logging.WARNING, "", 0, "x", None, None)
+    assert not sdk_internals.is_workflow_task_failure(record)
+    record.__dict__["__temporal_error_identifier"] = sdk_internals.WORKFLOW_TASK_FAILURE
+    assert sdk_internals.is_workflow_task_failure(record)
+
+
+async def test_the_core_still_wraps_a_nondeterminism_error_in_debug_text_with_a_message() -> None:
+    edited = (HISTORIES / "completed.json").read_text()
+    edited = edited.replace('"reserve_inventory"', '"process_payment"', 1)
+    result = await Replayer(workflows=[OrderWorkflow]).replay_workflow(
+        WorkflowHistory.from_json("edited", edited), raise_on_replay_failure=False
+    )
+    assert result.replay_failure is not None
+    message = sdk_internals.core_message(str(result.replay_failure))
+    assert message is not None, str(result.replay_failure)
+    assert message.startswith("[TMPRL1100] Nondeterminism error: Activity type of scheduled")
+    assert sdk_internals.core_message('Failure { message: "a \\"b\\"\\nc", x: 1 }') == 'a "b" c'
+    assert sdk_internals.core_message("no debug text") is None
+
+
+async def test_a_running_worker_is_still_recognised_by_its_task(
+    dev_client: Client, task_queue: str
+) -> None:
+    worker = build_worker(dev_client, task_queue)
+    task = await start_polling(worker)
+    other = asyncio.create_task(asyncio.sleep(1))
+    try:
+        assert sdk_internals.is_worker_task(task)
+        assert not sdk_internals.is_worker_task(other)
+    finally:
+        other.cancel()
+        await worker.shutdown()
+        await task
+
+
+@pytest.mark.parametrize("shell_class", [InteractiveShell, ZMQInteractiveShell])
+def test_both_shells_still_show_an_error_through_showtraceback(shell_class: type) -> None:
+    parameters = list(inspect.signature(shell_class._showtraceback).parameters)
+    assert parameters == ["self", "etype", "evalue", "stb"]
+
+
+def test_the_kernel_shows_a_workshop_error_as_its_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shell = InteractiveShell.instance()
+    try:
+        install_error_display(shell)
+        shell.user_ns["OrderError"] = OrderError
+        result = shell.run_cell("raise OrderError('Order 7 has finished: place a new one')")
+    finally:
+        InteractiveShell.clear_instance()
+    assert isinstance(result.error_in_exec, OrderError)
+    shown = capsys.readouterr()
+    lines = (shown.out + shown.err).strip().splitlines()
+    assert lines == ["\x1b[0;31mOrderError\x1b[0m: Order 7 has finished: place a new one"]
