@@ -14,7 +14,9 @@ not run at all, so Run All stays green for a learner who skips the exercise.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from contextlib import asynccontextmanager, contextmanager
@@ -54,6 +56,8 @@ STOP_AT_UNITS = 3
 BLOCKED_SECONDS = 1.0
 """An event loop that stood still this long ran a blocking call in an `async def`."""
 POLL_SECONDS = 0.1
+SDK_FAILURE_LOGGERS = ("temporalio.activity", "temporalio.worker._activity", "temporalio.core")
+"""Where the SDK logs a failed attempt (with its traceback) and the core's warnings about it."""
 REFUSED_DELIVERY_COMPENSATIONS = ["refund_payment", "release_inventory"]
 
 
@@ -90,6 +94,28 @@ def activity_problem(answer: Any, name: str) -> str | None:
     return None
 
 
+def _failures_told_once(
+    check: Callable[..., Awaitable[Verdict]],
+) -> Callable[..., Awaitable[Verdict]]:
+    """The learner's failing attempts are the check's to tell, in the verdict's one line: the
+    SDK's own logs of them (a traceback each) stay out of the cell while the check runs."""
+
+    @functools.wraps(check)
+    async def run(*args: Any, **kwargs: Any) -> Verdict:
+        loggers = [logging.getLogger(name) for name in SDK_FAILURE_LOGGERS]
+        levels = [logger.level for logger in loggers]
+        for logger in loggers:
+            logger.setLevel(logging.CRITICAL)
+        try:
+            return await check(*args, **kwargs)
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
+
+    return run
+
+
+@_failures_told_once
 async def check_resumable_picker(client: Client, answer: Any) -> Verdict:
     """04: run the learner's `pick_items` for a pick list on a worker of its own, stop that
     worker once the server has a heartbeat of `STOP_AT_UNITS` units, start another, and
@@ -134,6 +160,7 @@ async def check_resumable_picker(client: Client, answer: Any) -> Verdict:
     return Verdict(True)
 
 
+@_failures_told_once
 async def check_refused_delivery(answer: Any, test_server: str, timeout: float) -> Verdict:
     """05: run a $250 order on the time-skipping test server with the learner's mock in place
     of `initiate_delivery`, and expect the two steps before it undone, most recent first."""
