@@ -1,17 +1,12 @@
-await stop_worker()
-exercise_process = running_worker_process()
-exercise_order = make_order(ORDER_AMOUNT, new_order_id("KILL"), mock_delay_seconds=DELAY)
-exercise = await client.start_workflow(OrderWorkflow.run, exercise_order,
-                                       id=f"order-workflow-{exercise_order.order_id}",
-                                       task_queue=TASK_QUEUE)
-if exercise_order.requires_approval:
-    await exercise.signal(OrderWorkflow.approve_order, True)
-await kill_during(exercise_process, exercise, "initiate_delivery")
-await start_worker(client)
-print((await asyncio.wait_for(exercise.result(), timeout=RECOVERY_SECONDS)).message)
-frame = history_frame(await exercise.fetch_history())
-started = frame[(frame["event_type"] == "ActivityTaskStarted")
-                & (frame["activity"] == "initiate_delivery")]
-answer = int(started["attempt"].iloc[0])
-print(f"Ledger entries: {ledger.entries_frame(exercise_order.order_id)['kind'].tolist()}")
-answer
+@activity.defn(name="pick_items")  # the name the workflow calls
+async def pick_items_resumable(pick_list: PickList) -> PickingReport:
+    info = activity.info()
+    # A retry gets the last heartbeat the server recorded; a first attempt gets nothing.
+    resumed_from = info.heartbeat_details[0] if info.heartbeat_details else 0
+    for unit in range(resumed_from + 1, pick_list.units + 1):
+        await asyncio.sleep(SECONDS_PER_UNIT)  # to the shelf and back
+        activity.heartbeat(unit)  # "alive, and `unit` units are picked"
+    return PickingReport(pick_list.order_id, pick_list.units, info.attempt, resumed_from)
+
+
+answer = pick_items_resumable

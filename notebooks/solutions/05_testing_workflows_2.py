@@ -1,17 +1,12 @@
-@activity.defn(name="initiate_delivery")
-async def refused_delivery(order: Order) -> str:
-    raise ApplicationError("no carrier can take the parcel", type="DeliveryUnavailable",
-                           non_retryable=True, category=ApplicationErrorCategory.BENIGN)
+async def test_pick_items_goes_on_from_its_last_heartbeat():
+    env = ActivityEnvironment()
+    # A retry: the server hands attempt 2 the details of attempt 1's last heartbeat.
+    env.info = dataclasses.replace(env.info, attempt=2, heartbeat_details=[7])
+    heartbeats = []
+    env.on_heartbeat = lambda *details: heartbeats.append(details[0])
+    report = await env.run(pick_items, PickList(new_order_id("TEST"), units=10))
+    assert report.resumed_from == 7
+    assert heartbeats == [8, 9, 10]
 
 
-order = make_order(250.0, new_order_id())
-async with await WorkflowEnvironment.start_time_skipping(test_server_existing_path=TEST_SERVER) as env:
-    async with Worker(env.client, task_queue=TEST_QUEUE, workflows=[OrderWorkflow],
-                      activities=[reserve_inventory, process_payment, refused_delivery,
-                                  refund_payment, release_inventory]):
-        result = await asyncio.wait_for(
-            env.client.execute_workflow(OrderWorkflow.run, order, id=f"order-workflow-{order.order_id}",
-                                        task_queue=TEST_QUEUE),
-            timeout=WAIT_SECONDS)
-answer = result.compensations
-answer
+answer = test_pick_items_goes_on_from_its_last_heartbeat

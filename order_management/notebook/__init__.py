@@ -10,12 +10,13 @@ display, chart, check and guard:
 - display: Web UI links, live status lines, how long a cell may wait
 - parameters: the parameters cell's values, checked before anything starts
 - exercises: "Your turn" self-checks
+- exercise_runs: the checks that run a learner's Temporal code on a real worker (04, 05)
 - widgets: the instructor's Approve / Reject buttons
 - terminal: the `temporal` CLI, run from a cell as from a terminal
 - seed_snippets: the original demo's `asyncio.run(main())` snippets, verbatim in a cell
 - preflight: the OK/FAIL lines of 00_setup
 - learner_code: notebook 07's views of the learner's own workflow code (mistakes, replays)
-- worker_process, outages: a worker in a process of its own, and outages on purpose (05)
+- worker_process, outages: a worker in a process of its own, and outages on purpose (04)
 - schedules: the ledger report schedule's runs as a table, and its delete (08)
 
 Everything a notebook imports is importable from here.

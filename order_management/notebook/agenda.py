@@ -86,3 +86,64 @@ def _title(notebook: dict[str, Any]) -> str | None:
                 if line.startswith("# "):
                     return line[2:].strip()
     return None
+
+
+def markdown_table(sessions: list[Session]) -> str:
+    """The agenda as the README shows it: one row per notebook, then the core track's total."""
+    rows = [
+        "| notebook | track | minutes | you will be able to |",
+        "| --- | --- | ---: | --- |",
+    ]
+    for session in sessions:
+        objectives = "; ".join(session.objectives).replace("|", "\\|")
+        title = session.title.split(" · ", 1)[-1]  # "04 · Durability: ..." -> "Durability: ..."
+        rows.append(
+            f"| `{session.name}`: {title} | {session.track} | {session.minutes} | {objectives} |"
+        )
+    rows.append(f"\nThe core track: {core_minutes(sessions)} minutes.")
+    return "\n".join(rows)
+
+
+README_START = "<!-- agenda: made by `python -m order_management.notebook.agenda --readme` -->"
+README_END = "<!-- end of the agenda -->"
+
+
+def readme_agenda(readme: str) -> str:
+    """The agenda block of the README's text (between its two markers), or "" if none."""
+    span = _agenda_span(readme)
+    return readme[span[0] : span[1]].strip() if span else ""
+
+
+def write_readme_agenda(path: Path, sessions: list[Session]) -> None:
+    """Replace the README's agenda block with the table of `sessions`."""
+    readme = path.read_text()
+    span = _agenda_span(readme)
+    if span is None:
+        raise ValueError(f"{path} has no agenda block ({README_START} ... {README_END})")
+    table = f"\n{markdown_table(sessions)}\n"
+    path.write_text(readme[: span[0]] + table + readme[span[1] :])
+
+
+def _agenda_span(readme: str) -> tuple[int, int] | None:
+    start, end = readme.find(README_START), readme.find(README_END)
+    if start < 0 or end < start:
+        return None
+    return start + len(README_START), end
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the agenda's table; with --readme, write it into README.md instead."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--readme", action="store_true", help="rewrite README.md's agenda")
+    args = parser.parse_args(argv)
+    sessions = agenda()
+    if args.readme:
+        write_readme_agenda(NOTEBOOK_DIR.parent / "README.md", sessions)
+    else:
+        print(markdown_table(sessions))
+
+
+if __name__ == "__main__":
+    main()

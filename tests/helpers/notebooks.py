@@ -251,3 +251,30 @@ def temporal(server: NotebookServer, *args: str) -> str:
         check=True,
     )
     return done.stdout
+
+
+def check_with_answer(
+    name: str, server: NotebookServer, setup_ids: list[str], answer: str, k: int = 1
+) -> str:
+    """Run the notebook's `setup_ids` cells in one kernel, then its k-th exercise cell with
+    `answer` as its source, then the check cell under it, which must fail (a wrong answer):
+    the check cell's output."""
+    nb = load(name)
+    exercise = tagged(nb, "exercise")[k - 1]
+    exercise.source = answer
+    check = nb.cells[nb.cells.index(exercise) + 1]
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    with client.setup_kernel(env=server.env):
+        for cell in [c for c in nb.cells if c.id in setup_ids] + [exercise]:
+            try:
+                client.execute_cell(cell, nb.cells.index(cell))
+            except CellExecutionError as err:
+                pytest.fail(f"cell {cell.id} raised:\n{err}")
+        with pytest.raises(CellExecutionError):
+            client.execute_cell(check, nb.cells.index(check))
+    return output_text(check)

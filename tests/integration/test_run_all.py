@@ -26,6 +26,7 @@ from tests.helpers.notebooks import (
     RUN_BY_THEIR_OWN_TESTS,
     NotebookServer,
     assert_no_worker_trouble,
+    check_with_answer,
     load,
     output_text,
     run,
@@ -109,6 +110,12 @@ def human_approval_key_outputs(text: str) -> None:
 
 
 def durability_key_outputs(text: str) -> None:
+    # The server's view of the stopped worker's order: attempt 2 waits for the next worker.
+    assert re.search(
+        r"reserve_inventory: PENDING_ACTIVITY_STATE_SCHEDULED, attempt 2, last failure: "
+        r".*shutting down",
+        text,
+    ), text
     assert "during process_payment (attempt 1). Still alive: False" in text
     # The history names the killed worker and the one that took over, and why it retried.
     workers = re.search(r"The killed worker process: (\S+)\. This kernel's worker: (\S+)\.", text)
@@ -352,6 +359,28 @@ def test_durability_kill_cells_clicked_twice_leave_one_worker_then_none(
     assert "is polling" in start_twice and "Stopped the worker process" not in start_twice
     assert len(killed) == 2 and killed[0] != killed[1], kill_1 + kill_2
     assert worker_processes_alive() == before  # none left once the kernel has shut down
+
+
+PICKER_NOT_AN_ACTIVITY = """
+async def pick_items_resumable(pick_list: PickList) -> PickingReport:
+    return PickingReport(pick_list.order_id, pick_list.units, activity.info().attempt, 0)
+
+answer = pick_items_resumable
+"""
+
+
+def test_durability_exercise_names_a_missing_activity_defn_in_one_line(
+    notebook_server: NotebookServer,
+) -> None:
+    shown = check_with_answer(
+        "04_durability", notebook_server, ["05-02", "05-04"], PICKER_NOT_AN_ACTIVITY
+    )
+    assert "NotYet: Not quite yet" in shown, shown
+    assert (
+        'Hint: pick_items_resumable is no activity yet: put @activity.defn(name="pick_items") '
+        "above it"
+    ) in shown
+    assert "Traceback" not in shown and len(shown.strip().splitlines()) == 1, shown
 
 
 def test_beyond_the_basics_cells_run_again_stay_right(notebook_server: NotebookServer) -> None:
