@@ -35,6 +35,7 @@ NOTEBOOKS = [
     "07_change_the_workflow",
     "08_beyond_the_basics",
     "09_errors_and_timeouts",
+    "10_cancellation_and_continue_as_new",
 ]
 
 
@@ -44,6 +45,7 @@ RUN_BY_THEIR_OWN_TESTS = {
     "07_change_the_workflow": "test_change_the_workflow.py",
     "05_testing_workflows": "test_testing_workflows.py",
     "09_errors_and_timeouts": "test_deep_dives.py",
+    "10_cancellation_and_continue_as_new": "test_deep_dives.py",
 }
 
 
