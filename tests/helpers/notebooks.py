@@ -36,6 +36,7 @@ NOTEBOOKS = [
     "08_beyond_the_basics",
     "09_errors_and_timeouts",
     "10_cancellation_and_continue_as_new",
+    "11_workflow_ids_and_with_start",
 ]
 
 
@@ -46,6 +47,7 @@ RUN_BY_THEIR_OWN_TESTS = {
     "05_testing_workflows": "test_testing_workflows.py",
     "09_errors_and_timeouts": "test_deep_dives.py",
     "10_cancellation_and_continue_as_new": "test_deep_dives.py",
+    "11_workflow_ids_and_with_start": "test_deep_dives.py",
 }
 
 
