@@ -16,6 +16,7 @@ display, chart, check and guard:
 - seed_snippets: the original demo's `asyncio.run(main())` snippets, verbatim in a cell
 - preflight: the OK/FAIL lines of 00_setup
 - learner_code: notebook 07's views of the learner's own workflow code (mistakes, replays)
+- outcomes: what a workflow came to, in one line (the deep dives' self-checks)
 - worker_process, outages: a worker in a process of its own, and outages on purpose (04)
 - schedules: the ledger report schedule's runs as a table, and its delete (08)
 
@@ -44,6 +45,7 @@ from order_management.notebook.kernel_worker import (
     stop_worker,
 )
 from order_management.notebook.learner_code import mistake_expected, replay_line, side_by_side
+from order_management.notebook.outcomes import outcome
 from order_management.notebook.parameters import InvalidParameter, check_parameters
 from order_management.notebook.preflight import (
     Check,
@@ -92,6 +94,7 @@ __all__ = [
     "web_ui_link",
     "workflow_link",
     "mistake_expected",
+    "outcome",
     "replay_line",
     "side_by_side",
 ]

@@ -34,6 +34,9 @@ NOTEBOOKS = [
     "06_histories_as_dataframes",
     "07_change_the_workflow",
     "08_beyond_the_basics",
+    "09_errors_and_timeouts",
+    "10_cancellation_and_continue_as_new",
+    "11_workflow_ids_and_with_start",
 ]
 
 
@@ -42,6 +45,9 @@ NOTEBOOKS = [
 RUN_BY_THEIR_OWN_TESTS = {
     "07_change_the_workflow": "test_change_the_workflow.py",
     "05_testing_workflows": "test_testing_workflows.py",
+    "09_errors_and_timeouts": "test_deep_dives.py",
+    "10_cancellation_and_continue_as_new": "test_deep_dives.py",
+    "11_workflow_ids_and_with_start": "test_deep_dives.py",
 }
 
 
