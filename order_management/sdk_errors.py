@@ -65,8 +65,11 @@ def explain(error: BaseException, worker_hint: str = ANY_WORKER) -> str:
         return f"the query was rejected: the workflow's status is {status}"
     if isinstance(error, WorkflowAlreadyStartedError):
         return (
-            f"{error.workflow_id} is still running, and an id runs one workflow at a "
-            "time: let it end first (e.g. decide it), or start it with another id"
+            # Not always "still running": a closed workflow's id is refused too when the
+            # start's id reuse policy says so (REJECT_DUPLICATE, ALLOW_DUPLICATE_FAILED_ONLY).
+            f"{error.workflow_id} is taken: a workflow with that id is still running (an id "
+            "runs one workflow at a time), or the start's id reuse policy refuses to reuse a "
+            "closed one: let it end first (e.g. decide it), or start it with another id"
         )
     if isinstance(error, RPCError):
         return _refused(error, worker_hint)
