@@ -71,8 +71,17 @@ class BuildMachine:
                     str(DEFAULT_PORT + UI_PORT_OFFSET),
                 ),
             ]
-        pairs.append((re.compile(rf"@{re.escape(self.hostname)}\b"), f"@{LEARNER_HOST}"))
+        if self.host_name:
+            pairs.append((self.host_name, LEARNER_HOST))
         return pairs
+
+    @property
+    def host_name(self) -> re.Pattern[str] | None:
+        """The machine's name as a word (in a worker identity `pid@host`, a task queue name
+        `my-shop-host-pid`), unless it is a name every machine has."""
+        if self.hostname in ("", "localhost"):
+            return None
+        return re.compile(rf"(?<![\w.]){re.escape(self.hostname)}(?![\w])")
 
     def clean(self, text: str) -> str:
         for pattern, replacement in self.replacements():
@@ -149,18 +158,20 @@ def leaks(nb: Any, machine: BuildMachine) -> list[str]:
     """What of the build machine or a secret is left in `nb`'s outputs, one line each."""
     found = []
     needles = [str(machine.repo), str(machine.state_dir), str(machine.home) + "/"]
-    needles += [f"@{machine.hostname}"]
     for index, cell in enumerate(nb.cells):
         text = _cell_text(cell)
         hits = [needle for needle in needles if needle in text]
         hits += SECRET.findall(text) + BUILD_PATH.findall(text)
+        if machine.host_name and machine.host_name.search(text):
+            hits.append(machine.hostname)
         hits += [str(port) for port in machine.ports if re.search(rf"(?<!\d){port}(?!\d)", text)]
         found += [f"cell {index}: {hit}" for hit in hits]
     return found
 
 
 def _cell_text(cell: Any) -> str:
-    parts = [cell.source]
+    """What the kernel wrote into the cell: the source is the committed notebook's own."""
+    parts = []
     for output in cell.get("outputs", []):
         parts += [output.get("text", ""), output.get("evalue", "")]
         parts += output.get("traceback", [])
