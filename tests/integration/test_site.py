@@ -134,7 +134,9 @@ async def test_make_site_on_a_fresh_clone_renders_every_notebook_with_its_output
             await page.goto(urljoin(site, name))
             await _reads_well(page, name)
             if name.removesuffix(".html") in order:
-                await _shows_the_outputs(page, clone / "build/site/source" / name)
+                await _shows_the_outputs(
+                    page, (clone / "build/site/source" / name).with_suffix(".ipynb")
+                )
         await _shows_a_history_table(page, urljoin(site, "01_first_order.html"))
         await _links_resolve(page, site, pages)
 
@@ -185,14 +187,17 @@ async def _shows_the_outputs(page: Page, executed: Path) -> None:
 async def _shows_a_history_table(page: Page, url: str) -> None:
     await page.goto(url)
     table = page.locator(".cell_output table.dataframe", has_text="WorkflowExecutionCompleted")
-    await table.first.scroll_into_view_if_needed()
     header = await table.first.locator("thead").inner_text()
     for column in ("event_id", "event_type", "activity"):
         assert column in header
     # A wide table scrolls inside its cell; the cell stays within the page.
     box = await page.locator(".cell_output:has(table.dataframe)").first.bounding_box()
     assert box and box["x"] + box["width"] <= LAPTOP["width"]
-    await page.evaluate("window.scrollBy(0, -120)")
+    # Down from the top to the cell above the table (scrolling up would show Furo's
+    # "Back to top" button over the page).
+    await table.first.evaluate(
+        "t => window.scrollTo(0, t.getBoundingClientRect().top + window.scrollY - 180)"
+    )
     await save_screenshot(page, ARTIFACTS / "site-history.png")
 
 
