@@ -13,11 +13,12 @@ SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact
 # Rebuilt when the dependencies change; otherwise `make setup` is a no-op.
 LAB_STAMP := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test
+SITE_STAMP := $(VENV)/.installed-site
 
 # Jupyter refuses to run as root (containers, CI) unless told it may; token auth stays on.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup setup-test lab test test-fast lint server stop status reset bench lock clean
+.PHONY: setup setup-test site lab test test-fast lint server stop status reset bench lock clean
 
 # What the workshop runs on: no test tools (tests/integration/test_install.py checks it).
 setup: $(LAB_STAMP)
@@ -38,6 +39,16 @@ $(LAB_STAMP): pyproject.toml uv.lock $(wildcard jupyter-config/*/*.json) | $(UV_
 $(TEST_STAMP): pyproject.toml uv.lock $(wildcard jupyter-config/*/*.json) | $(UV_STAMP)
 	$(SYNC) --extra test
 	@touch $@
+
+# The `site` extra: Sphinx, myst-nb, Furo (website/). Not in `make lab`'s install.
+$(SITE_STAMP): pyproject.toml uv.lock $(wildcard jupyter-config/*/*.json) | $(UV_STAMP)
+	$(SYNC) --extra site
+	@touch $@
+
+# The rendered site in build/site/html/: every notebook executed against a dev server the
+# notebooks start (stopped at the end), then rendered by Sphinx (website/build.py).
+site: $(SITE_STAMP)
+	$(BIN)/python -m website.build
 
 # The Jupyter server starts the Temporal dev server itself, and stops it on exit
 # (order_management/hosting/jupyter.py); its Web UI is the launcher's "Temporal Web UI" tile.
