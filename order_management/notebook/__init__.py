@@ -4,12 +4,12 @@ The cells make the SDK calls (`client.start_workflow`, `handle.query`, `handle.s
 `handle.execute_update`, `handle.result`); these modules only run the kernel's worker,
 display, chart, check and guard:
 
-- kernel_worker: the worker that runs inside the notebook's kernel, and the connection
+- kernel_worker: the cell's worker run in the kernel's background, guards around the connection
 - cell_errors: how the kernel shows a learner's mistake (one line to act on, not a trace)
 - code: the package's own source, highlighted, so a cell shows the code it exercises
 - display: Web UI links, live status lines, how long a cell may wait
 - parameters: the parameters cell's values, checked before anything starts
-- exercises: "Your turn" self-checks
+- exercises: "Your turn" self-checks, and the guards that run a learner's Temporal code
 - widgets: the instructor's Approve / Reject buttons
 - terminal: the `temporal` CLI, run from a cell as from a terminal
 - seed_snippets: the original demo's `asyncio.run(main())` snippets, verbatim in a cell
@@ -32,13 +32,24 @@ from order_management.notebook.display import (
     web_ui_link,
     workflow_link,
 )
-from order_management.notebook.exercises import NotYet, self_check
+from order_management.notebook.exercises import (
+    NotYet,
+    confirmation_queue,
+    gift_note_queue,
+    self_check,
+    try_confirmation,
+    try_gift_note,
+    try_retry_policy,
+)
 from order_management.notebook.kernel_worker import (
     QUERY_TIMEOUT_SECONDS,
     KernelWorker,
     WorkerStopped,
     connect_and_show,
+    ensure_dev_server,
     kernel_worker,
+    run_in_background,
+    show_connection,
     start_worker,
     stop_worker,
 )
@@ -70,7 +81,15 @@ __all__ = [
     "WorkerStopped",
     "approval_panel",
     "check_parameters",
+    "confirmation_queue",
     "connect_and_show",
+    "ensure_dev_server",
+    "gift_note_queue",
+    "run_in_background",
+    "show_connection",
+    "try_confirmation",
+    "try_gift_note",
+    "try_retry_policy",
     "enable_seed_snippets",
     "environment_checks",
     "explain_approval",

@@ -67,6 +67,12 @@ def first_order_key_outputs(text: str) -> None:
         assert step in text, f"the live status never showed {step}"
     assert "WorkflowExecutionCompleted" in text  # the history table (and the CLI)
     assert "$ temporal workflow show --workflow-id order-workflow-ORDER-" in text
+    # The learner's activity (the solution's) ran on the learner's worker, in its history.
+    assert re.search(
+        r"In the history of confirmation-ORDER-\w+-\w+: 5 ACTIVITY_TASK_SCHEDULED, "
+        r"6 ACTIVITY_TASK_STARTED, 7 ACTIVITY_TASK_COMPLETED",
+        text,
+    ), text
     # Retention: how long the server keeps a closed workflow (a day on the dev server).
     assert "$ temporal operator namespace describe" in text
     assert re.search(r"WorkflowExecutionRetentionTtl\s+24h0m0s", text), text
@@ -133,11 +139,14 @@ def beyond_the_basics_key_outputs(text: str) -> None:
 def failures_key_outputs(text: str) -> None:
     # The code on screen: the retry policy, the compensation loop, the idempotent charge.
     assert "STEP_RETRY = RetryPolicy(" in text and "retry_policy=STEP_RETRY" in text
+    assert "non_retryable=True," in text  # the refusal that stops the retries, on screen
     assert "for step in reversed(done):" in text
     assert "async def process_payment(order: Order) -> str:" in text
     assert 'done = _done(db, run, "charge")' in text
     assert "1 charge(s) of $250.00 after 3 payment attempt(s)" in text  # idempotent retries
     assert "compensated - Order compensated: the payment step failed" in text
+    # The learner's retry policy (the solution's), run on a real worker: its attempts.
+    assert "Well done" in text and "payment-trial-declined-card-" in text
     assert "inventory: reserve_inventory\n" in text
     assert "  payment: reserve_inventory -> process_payment -> release_inventory" in text
     assert (
