@@ -63,8 +63,10 @@ STEP_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=2),
 )
 """Retry a step until it succeeds or fails for good (a non-retryable error). No attempt
-limit: a step that has stopped retrying has then surely done nothing, so only the steps
-that succeeded need undoing. Short intervals keep a workshop demo snappy."""
+limit: a step that has stopped retrying has then surely done nothing (our mock services
+refuse before they act; a real service may fail after a partial effect, and its undo must
+then cover that), so only the steps that succeeded need undoing. Short intervals keep a
+workshop demo snappy."""
 
 COMPENSATION_RETRY = STEP_RETRY
 """An undo must never be given up on: money and stock would be lost."""
@@ -243,8 +245,10 @@ class OrderWorkflow:
         workflow.logger.log(level, sentence)
 
     # The decision is typed Any, not bool: a client may send any JSON, or nothing. Typed
-    # bool, the SDK would drop a "yes" unseen, and a missing value would fail every workflow
-    # task of the order, for good. Here the handlers see every value and judge it.
+    # bool, the SDK would drop a "yes" before the handler runs (only the worker's log says
+    # so, with a traceback; the sender and the history never learn), and a missing value
+    # would fail every workflow task of the order, for good. Here the handlers see every
+    # value and judge it.
     @workflow.signal
     def approve_order(self, approved: Any = NOTHING_SENT) -> None:
         """The approver's decision, true or false. Only the first one counts; later ones,
