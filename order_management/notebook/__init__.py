@@ -12,7 +12,6 @@ display, chart, check and guard:
 - exercises: "Your turn" self-checks, and the guards that run a learner's Temporal code
 - widgets: the instructor's Approve / Reject buttons
 - terminal: the `temporal` CLI, run from a cell as from a terminal
-- seed_snippets: the original demo's `asyncio.run(main())` snippets, verbatim in a cell
 - preflight: the OK/FAIL lines of 00_setup
 - learner_code: notebook 07's views of the learner's own workflow code (mistakes, replays)
 - worker_process, outages: a worker in a process of its own, and outages on purpose (05)
@@ -61,8 +60,8 @@ from order_management.notebook.preflight import (
     print_checks,
     server_checks,
 )
-from order_management.notebook.seed_snippets import enable_seed_snippets
 from order_management.notebook.terminal import (
+    print_signal_command,
     signal_from_terminal_later,
     temporal_cli,
     temporal_command,
@@ -90,13 +89,13 @@ __all__ = [
     "try_confirmation",
     "try_gift_note",
     "try_retry_policy",
-    "enable_seed_snippets",
     "environment_checks",
     "explain_approval",
     "install_error_display",
     "kernel_worker",
     "new_order_id",
     "print_checks",
+    "print_signal_command",
     "self_check",
     "server_checks",
     "show_code",

@@ -87,9 +87,15 @@ def self_check(answer: Any, expected: Any, *, hint: str, task: str | None = None
 
 
 def confirmation_queue() -> str:
-    """The task queue of 01's exercise: its own, so the kernel's order worker never takes
-    a `ConfirmationWorkflow` task."""
-    return f"{config.task_queue()}-confirmation"
+    """A task queue for 01's exercise: its own, so the kernel's order worker never takes a
+    `ConfirmationWorkflow` task; and a new one at each call, because the SDK refuses a second
+    `Worker` for the same queue on one client while the first exists, even one never run
+    (the exercise cell may run many times before its check)."""
+    return f"{_confirmation_queue_prefix()}{uuid.uuid4().hex[:6]}"
+
+
+def _confirmation_queue_prefix() -> str:
+    return f"{config.task_queue()}-confirmation-"
 
 
 async def try_confirmation(worker: Any, order: Order) -> Any:
@@ -97,7 +103,7 @@ async def try_confirmation(worker: Any, order: Order) -> Any:
     `...` for an untouched exercise. Prints the activity's events from the history."""
     if worker is Ellipsis:
         return Ellipsis
-    _check_worker(worker, confirmation_queue(), ConfirmationWorkflow)
+    _check_worker(worker, _confirmation_queue_prefix(), ConfirmationWorkflow)
     activity_fn = _registered_activity(worker, CONFIRMATION_ACTIVITY)
     _check_takes_one_argument(activity_fn, "async def send_confirmation(order: Order) -> str")
     client: Client = worker.client
@@ -120,17 +126,17 @@ async def try_confirmation(worker: Any, order: Order) -> Any:
     return result
 
 
-def _check_worker(worker: Any, task_queue: str, workflow_class: type) -> None:
+def _check_worker(worker: Any, queue_prefix: str, workflow_class: type) -> None:
     if not isinstance(worker, Worker):
         raise NotYet(
             f"Your answer is a {type(worker).__name__}, not a Worker: build one with "
             f"Worker(client, task_queue=..., workflows=[{workflow_class.__name__}], "
             "activities=[...])"
         )
-    if worker.task_queue != task_queue:
+    if not worker.task_queue.startswith(queue_prefix):
         raise NotYet(
-            f"Your worker polls {worker.task_queue!r}: give it task_queue={task_queue!r}, "
-            f"where the check starts {workflow_class.__name__}"
+            f"Your worker polls {worker.task_queue!r}: give it task_queue=CONFIRMATION_QUEUE, "
+            f"the queue made for {workflow_class.__name__}"
         )
     if workflow_class not in worker.config().get("workflows", []):
         raise NotYet(
@@ -183,13 +189,12 @@ async def try_gift_note(client: Client, module_name: str = "gift_note") -> Any:
     """Run the learner's `GiftNoteWorkflow` from `module_name` (a `%%writefile` module):
     send it the signal `add_note`, then ask the query `get_note`. The note the query
     returned, or `...` while the handlers are not written yet."""
-    source = Path(f"{module_name.replace('.', '/')}.py")
-    if source.exists() and "add_note" not in source.read_text():
-        return Ellipsis
     workflow_class = _reloaded_class(module_name, "GiftNoteWorkflow")
     defn = workflow._Definition.from_class(workflow_class)
     if defn is None:
         raise NotYet("GiftNoteWorkflow is no workflow: keep @workflow.defn above its class")
+    if _still_placeholder(module_name) and not defn.signals and not defn.queries:
+        return Ellipsis
     _check_handler(defn.signals, "add_note", "signal", "def add_note(self, note: str) -> None")
     _check_handler(defn.queries, "get_note", "query", "def get_note(self) -> str")
     try:
@@ -215,6 +220,13 @@ async def try_gift_note(client: Client, module_name: str = "gift_note") -> Any:
     print(f"{handle.id} ended with {result!r}; get_note answered {note!r}")
     display_link(handle)
     return note
+
+
+def _still_placeholder(module_name: str) -> bool:
+    """True while the module still has the exercise's `...` line in place of the handlers."""
+    source = Path(f"{module_name.replace('.', '/')}.py")
+    lines = source.read_text().splitlines() if source.exists() else []
+    return any(line.split("#")[0].strip() == "..." for line in lines)
 
 
 def _reloaded_class(module_name: str, class_name: str) -> type:
@@ -350,18 +362,22 @@ async def _failed_workflow_task(handle: WorkflowHandle) -> str | None:
     """The failure of the workflow's first failed workflow task, with what to do about it."""
     async for event in handle.fetch_history_events():
         if event.HasField("workflow_task_failed_event_attributes"):
-            message = _first_line(event.workflow_task_failed_event_attributes.failure.message)
-            return message + _sandbox_hint(message)
+            return _sandbox_hint(
+                _first_line(event.workflow_task_failed_event_attributes.failure.message)
+            )
     return None
 
 
 def _sandbox_hint(message: str) -> str:
-    if "Cannot access" in message or "restricted" in message.lower():
-        return (
-            " (the sandbox refuses it: a replay would get a different answer; use "
-            "workflow.now(), workflow.random() or workflow.uuid4(), or move it to an activity)"
-        )
-    return ""
+    """For a call the sandbox refused, the SDK's first sentence and what to use instead (its
+    further advice, to pass the module through, is for imports, not for such calls)."""
+    if "Cannot access" not in message:
+        return message
+    return (
+        f"{message.split('. ')[0]} (the sandbox refuses it: a replay would get a different "
+        "answer; use workflow.now(), workflow.random() or workflow.uuid4(), or move it to an "
+        "activity)"
+    )
 
 
 def _activity_failure_line(step: str, err: WorkflowFailureError) -> str:

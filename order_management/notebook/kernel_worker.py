@@ -162,5 +162,9 @@ async def start_worker(client: Client, task_queue: str | None = None) -> None:
 
 
 async def stop_worker() -> None:
-    await kernel_worker.stop()
-    print("Worker stopped.")
+    """Stop this kernel's background worker, if one runs. A cell that builds a `Worker` calls
+    this first when it may run again: the SDK refuses a second worker for the same task queue
+    on the same client ("Registration of multiple workers ... not allowed")."""
+    if kernel_worker.worker is not None:
+        await kernel_worker.stop()
+        print("Stopped this kernel's worker.")

@@ -32,6 +32,7 @@ from tests.helpers.notebooks import (
     run_all_in_one_kernel,
     run_cells,
     tagged,
+    temporal,
     worker_processes_alive,
 )
 
@@ -401,3 +402,34 @@ def test_beyond_the_basics_approves_a_sub_order_over_1000(notebook_server: Noteb
     assert re.search(r"ORDER-\w+ \(\$1520\.00\): completed", result.text)
     assert "Your turn" in result.text
     assert_no_worker_trouble(result)
+
+
+def test_human_approval_live_demo_waits_for_the_instructors_own_signal(
+    notebook_server: NotebookServer,
+) -> None:
+    # The instructor sets the knob in section 5's cell to None: the notebook sends nothing, the
+    # instructor signals from a terminal, and the next cell sees that one signal only.
+    nb = load("02_human_approval", FAST_02)
+    live = next(c for c in nb.cells if "TERMINAL_DELAY_SECONDS = 3.0" in c.source)
+    live.source = live.source.replace(
+        "TERMINAL_DELAY_SECONDS = 3.0", "TERMINAL_DELAY_SECONDS = None"
+    )
+    watch = nb.cells[nb.cells.index(live) + 2]
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    with client.setup_kernel(env=notebook_server.env):
+        for index, cell in enumerate(nb.cells[: nb.cells.index(live) + 1]):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, index)
+        printed = output_text(live)
+        assert "Nothing is sent for you. In a terminal, type:" in printed, printed
+        command = re.search(r"temporal workflow signal --workflow-id (\S+) .*--input true", printed)
+        assert command, printed
+        temporal(notebook_server, *command[0].split()[1:])  # as typed in the terminal
+        client.execute_cell(watch, nb.cells.index(watch))
+    shown = output_text(watch)
+    assert "Order processed successfully" in shown and "Signals in its history: 1" in shown, shown
