@@ -60,7 +60,12 @@ class KernelWorker:
     def running(self) -> bool:
         return self.task is not None and not self.task.done()
 
-    async def start(self, worker: Worker) -> Worker:
+    async def start(self, client: Client, task_queue: str | None = None) -> Worker:
+        """Run the workshop's own worker (`build_worker`) in place of the previous one."""
+        await self.stop()  # first: the SDK refuses a second worker for a queue and client
+        return await self.run(build_worker(client, task_queue))
+
+    async def run(self, worker: Worker) -> Worker:
         """Run `worker` in the background, in place of the kernel's previous one."""
         await self.stop()
         try:
@@ -144,8 +149,7 @@ def show_connection(client: Client) -> None:
 async def run_in_background(worker: Worker) -> None:
     """Run the cell's `worker` as a background task of this kernel (in place of the one a
     previous run of the cell started), once it polls."""
-    await kernel_worker.start(worker)
-    print(f"Worker polling task queue {worker.task_queue!r} in this kernel's background.")
+    _say_polling(await kernel_worker.run(worker))
 
 
 async def connect_and_show() -> Client:
@@ -158,7 +162,11 @@ async def connect_and_show() -> Client:
 
 async def start_worker(client: Client, task_queue: str | None = None) -> None:
     """Start (or restart) this kernel's worker, the workshop's own (`build_worker`)."""
-    await run_in_background(build_worker(client, task_queue))
+    _say_polling(await kernel_worker.start(client, task_queue))
+
+
+def _say_polling(worker: Worker) -> None:
+    print(f"Worker polling task queue {worker.task_queue!r} in this kernel's background.")
 
 
 async def stop_worker() -> None:
