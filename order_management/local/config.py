@@ -30,7 +30,7 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 # The dev server serves its Web UI 1000 ports above gRPC (7233 -> 8233), as `temporal` does.
 UI_PORT_OFFSET = 1000
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the repository: local/ is two below
 
 
 class ConfigurationError(RuntimeError):
