@@ -7,7 +7,7 @@ The seed's files, at the top where its commands expect them:
 - worker, starter, test_approval: run a worker, place an order, walk through an approval
 
 Beside them:
-- ledger: the mock services' books in SQLite, the proof of exactly-once
+- ledger: the mock services' books in SQLite, idempotent: each order charged exactly once
 - orders: the client side for scripts (place an order, send it messages)
 - history: what Temporal recorded about a workflow, as tables and charts
 - errors: `WorkshopError`, the base of every error the workshop raises on purpose

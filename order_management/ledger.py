@@ -3,8 +3,8 @@
 Inventory, payment and delivery are mocks, but their effects are real rows in a small SQLite
 database (WAL mode, so a worker in another process and a notebook can share it): stock per
 product, and one entry per reservation, release, charge, refund and shipment. The ledger is
-how the workshop proves Temporal's promise: each order is charged exactly once, and whatever
-a failed order took is given back.
+how the workshop proves that Temporal's at-least-once retries plus an idempotent ledger charge
+each order exactly once, and that whatever a failed order took is given back.
 
 Each operation is idempotent. It is keyed by the order's workflow run and the kind of
 operation: when Temporal retries an activity (or re-delivers it to another worker after a

@@ -64,8 +64,10 @@ STEP_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=2),
 )
 """Retry a step until it succeeds or fails for good (a non-retryable error). No attempt
-limit: a step that has stopped retrying has then surely done nothing, so only the steps
-that succeeded need undoing. Short intervals keep a workshop demo snappy."""
+limit: a step that has stopped retrying has then surely done nothing (our mock services
+refuse before they act; a real service may fail after a partial effect, and its undo must
+then cover that), so only the steps that succeeded need undoing. Short intervals keep a
+workshop demo snappy."""
 
 COMPENSATION_RETRY = STEP_RETRY
 """An undo must never be given up on: money and stock would be lost."""
@@ -247,10 +249,10 @@ class OrderWorkflow:
 
     # The decision arrives as `*values: Any`, not one `approved: bool`: a client may send
     # any JSON, or nothing, or several values (the CLI's `--input` twice, another language's
-    # `signal('approve_order', true, 'ok')`). The SDK calls a handler with every value it
-    # was sent: with one bool parameter, a "yes" would be dropped unseen, and no value or a
-    # second one would raise a TypeError that fails every workflow task of the order, for
-    # good. Here the handlers see whatever came and judge it.
+    # `signal('approve_order', true, 'ok')`). Typed bool, the SDK would drop a "yes" before
+    # the handler runs (only the worker's log says so; the sender and the history never
+    # learn), and no value or a second one would raise a TypeError that fails every workflow
+    # task of the order, for good. Here the handlers see whatever came and judge it.
     @workflow.signal
     def approve_order(self, *values: Any) -> None:
         """The approver's decision, true or false. Only the first one counts; later ones,

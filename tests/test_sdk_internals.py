@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from ipykernel.zmqshell import ZMQInteractiveShell
 from IPython.core.interactiveshell import InteractiveShell
+from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.worker import _workflow_instance as workflow_instance
@@ -83,3 +84,35 @@ def test_the_kernel_shows_a_workshop_error_as_its_one_line(
     shown = capsys.readouterr()
     lines = (shown.out + shown.err).strip().splitlines()
     assert lines == ["\x1b[0;31mOrderError\x1b[0m: Order 7 has finished: place a new one"]
+
+
+@activity.defn(name="send_confirmation")
+async def _confirm() -> str:
+    return "sent"
+
+
+async def _undecorated() -> str:
+    return "sent"
+
+
+@workflow.defn(sandboxed=False)
+class _Noted:
+    @workflow.run
+    async def run(self) -> None: ...
+
+    @workflow.signal
+    def add_note(self, note: str) -> None: ...
+
+    @workflow.query
+    def get_note(self) -> str:
+        return ""
+
+
+def test_the_sdk_still_records_an_activitys_name_and_a_workflows_handlers() -> None:
+    assert sdk_internals.activity_name(_confirm) == "send_confirmation"
+    assert sdk_internals.activity_name(_undecorated) is None
+    handlers = sdk_internals.workflow_handlers(_Noted)
+    assert handlers is not None
+    signals, queries = handlers
+    assert list(signals) == ["add_note"] and list(queries) == ["get_note"]
+    assert sdk_internals.workflow_handlers(type("Plain", (), {})) is None

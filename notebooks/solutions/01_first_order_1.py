@@ -1,6 +1,12 @@
-exercise_order = make_order(250.0, new_order_id())
-exercise_handle = await client.start_workflow(OrderWorkflow.run, exercise_order,
-                                              id=f"order-workflow-{exercise_order.order_id}",
-                                              task_queue=TASK_QUEUE)
-answer = await asyncio.wait_for(exercise_handle.result(), timeout=30)
-answer
+from temporalio import activity
+
+CONFIRMATION_QUEUE = confirmation_queue()
+
+
+@activity.defn
+async def send_confirmation(order: Order) -> str:
+    return f"Confirmation for {order.order_id} sent to {order.customer_id}"
+
+
+confirmation_worker = Worker(client, task_queue=CONFIRMATION_QUEUE,
+                             workflows=[ConfirmationWorkflow], activities=[send_confirmation])

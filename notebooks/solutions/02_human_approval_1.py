@@ -1,7 +1,24 @@
-exercise_order = make_order(3000.0, new_order_id())
-exercise_handle = await client.start_workflow(OrderWorkflow.run, exercise_order,
-                                              id=f"order-workflow-{exercise_order.order_id}",
-                                              task_queue=TASK_QUEUE)
-answer = await asyncio.wait_for(exercise_handle.execute_update(OrderWorkflow.decide, False),
-                                timeout=10)
-answer
+%%writefile gift_note.py
+"""A gift note for an order: the customer may add one while the order waits."""
+from datetime import timedelta
+
+from temporalio import workflow
+
+
+@workflow.defn
+class GiftNoteWorkflow:
+    def __init__(self) -> None:
+        self.note = ""
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self.note != "", timeout=timedelta(seconds=30))
+        return self.note
+
+    @workflow.signal
+    def add_note(self, note: str) -> None:
+        self.note = note
+
+    @workflow.query
+    def get_note(self) -> str:
+        return self.note

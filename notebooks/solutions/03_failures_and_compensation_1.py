@@ -1,4 +1,5 @@
-started = flaky_frame[(flaky_frame["event_type"] == "ActivityTaskStarted")
-                      & (flaky_frame["activity"] == "process_payment")]
-answer = int(started["attempt"].iloc[0])
-answer
+from temporalio.common import RetryPolicy
+
+PAYMENT_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200),
+                            maximum_attempts=3,
+                            non_retryable_error_types=["CardDeclined"])

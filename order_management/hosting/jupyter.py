@@ -10,7 +10,11 @@ server starts, before it takes a request or starts a kernel, the extension
   above, served under `<base_url>temporal`, state under ORDER_STATE_DIR;
 - sets TEMPORAL_ADDRESS (when unset) and TEMPORAL_UI_URL=`<base_url>temporal` in its own
   environment, which every kernel and terminal it starts inherits: the notebooks' links then open
-  the Web UI through Jupyter, wherever Jupyter runs.
+  the Web UI through Jupyter, wherever Jupyter runs;
+- puts the workshop's own tools (the folder of this Python: `.venv/bin`, with `temporal` and
+  `python`) first on the PATH of JupyterLab's terminals, so a command a notebook prints works
+  as typed there. A terminal is a login shell: /etc/profile resets PATH, and ~/.bashrc may put
+  pyenv's shims in front. So the folder goes in front last, from `terminal_rc.sh`.
 
 The dev server stops when the Jupyter server exits, and with it if it is killed (a parent-death
 signal). One that a kernel restarts (notebook 05) keeps the path, from TEMPORAL_UI_URL, and is
@@ -28,6 +32,8 @@ from __future__ import annotations
 
 import atexit
 import os
+import shlex
+import sys
 from logging import Logger
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +47,7 @@ if TYPE_CHECKING:
 WEB_UI_ROUTE = "temporal"
 WEB_UI_TITLE = "Temporal Web UI"
 WEB_UI_ICON = Path(__file__).with_name("temporal-web-ui.svg")
+TERMINAL_RC = Path(__file__).with_name("terminal_rc.sh")
 
 
 class NoLocalWebUI(WorkshopError, RuntimeError):
@@ -79,8 +86,40 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": __name__}]
 
 
+def workshop_tools() -> str:
+    """The folder of the workshop's `python` and `temporal`: the one this Python runs from."""
+    return str(Path(sys.executable).parent)
+
+
+def terminal_shell(shell: list[str], tools: str) -> list[str]:
+    """`shell` (Jupyter's terminal command) with `tools` first on its PATH. A login shell
+    (`-l`) runs its profile, then a `-c` that starts the interactive shell with
+    `terminal_rc.sh` as its start-up file: the user's ~/.bashrc, then `tools` in front. Any
+    other command is left alone (it inherits this server's PATH, `tools` first)."""
+    if shell[-1:] != ["-l"]:
+        return shell
+    program, rc = shlex.quote(shell[0]), shlex.quote(str(TERMINAL_RC))
+    interactive = (
+        f"exec {program} --rcfile {rc} -i"
+        if Path(shell[0]).name == "bash"
+        else f"export ENV={rc}; exec {program} -i"  # a POSIX sh reads $ENV when interactive
+    )
+    return [*shell, "-c", f"export WORKSHOP_TOOLS={shlex.quote(tools)}; {interactive}"]
+
+
+def _put_tools_first_on_path(serverapp: ServerApp) -> None:
+    tools = workshop_tools()
+    path = os.environ.get("PATH", "")
+    if path.split(os.pathsep)[0] != tools:
+        os.environ["PATH"] = tools + os.pathsep + path  # kernels and non-login terminals
+    manager = serverapp.web_app.settings.get("terminal_manager")
+    if manager is not None:  # terminals are enabled and their manager is built
+        manager.shell_command = terminal_shell(list(manager.shell_command), tools)
+
+
 def _load_jupyter_server_extension(serverapp: ServerApp) -> None:
     log = serverapp.log
+    _put_tools_first_on_path(serverapp)
     try:
         settings = config.temporal_settings()
     except config.ConfigurationError as err:

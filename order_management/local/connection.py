@@ -38,18 +38,27 @@ async def connect(*, start_server: bool = True, quiet: bool = False) -> Client:
     gets a dev server first; otherwise `ServerUnavailable` says how to start one.
 
     Temporal's logs in this process become one line each from here on (see `logs`)."""
-    logs.install()
     settings = config.temporal_settings()
-    if settings.is_local and not server_answers(settings):
-        if not start_server:
-            raise ServerUnavailable(_no_server_message(settings))
-        await _start_local_server(settings, quiet)
+    await ensure_local_server(settings, start_server=start_server, quiet=quiet)
     try:
         return await Client.connect(
             settings.address, namespace=settings.namespace, **settings.connect_options
         )
     except RuntimeError as err:
         raise ServerUnavailable(f"{_no_server_message(settings)} ({err})") from None
+
+
+async def ensure_local_server(
+    settings: config.TemporalSettings, *, start_server: bool = True, quiet: bool = False
+) -> None:
+    """Before `Client.connect`: when `settings` name this machine and nothing answers there,
+    start the local dev server (or, without `start_server`, say how in `ServerUnavailable`).
+    A remote address is left alone. Temporal's logs in this process become one line each."""
+    logs.install()
+    if settings.is_local and not server_answers(settings):
+        if not start_server:
+            raise ServerUnavailable(_no_server_message(settings))
+        await _start_local_server(settings, quiet)
 
 
 def _no_server_message(settings: config.TemporalSettings) -> str:

@@ -4,16 +4,15 @@ The cells make the SDK calls (`client.start_workflow`, `handle.query`, `handle.s
 `handle.execute_update`, `handle.result`); these modules only run the kernel's worker,
 display, chart, check and guard:
 
-- kernel_worker: the worker that runs inside the notebook's kernel, and the connection
+- kernel_worker: the cell's worker run in the kernel's background, guards around the connection
 - cell_errors: how the kernel shows a learner's mistake (one line to act on, not a trace)
 - code: the package's own source, highlighted, so a cell shows the code it exercises
 - display: Web UI links, live status lines, how long a cell may wait
 - parameters: the parameters cell's values, checked before anything starts
-- exercises: "Your turn" self-checks
+- exercises: "Your turn" self-checks, and the guards that run a learner's Temporal code
 - exercise_runs: the checks that run a learner's Temporal code on a real worker (04, 05)
 - widgets: the instructor's Approve / Reject buttons
 - terminal: the `temporal` CLI, run from a cell as from a terminal
-- seed_snippets: the original demo's `asyncio.run(main())` snippets, verbatim in a cell
 - preflight: the OK/FAIL lines of 00_setup
 - learner_code: notebook 07's views of the learner's own workflow code (mistakes, replays)
 - outcomes: what a workflow came to, in one line (the deep dives' self-checks)
@@ -35,12 +34,23 @@ from order_management.notebook.display import (
     web_ui_link,
     workflow_link,
 )
-from order_management.notebook.exercises import NotYet, self_check
+from order_management.notebook.exercises import (
+    NotYet,
+    confirmation_queue,
+    gift_note_queue,
+    self_check,
+    try_confirmation,
+    try_gift_note,
+    try_retry_policy,
+)
 from order_management.notebook.kernel_worker import (
     QUERY_TIMEOUT_SECONDS,
     KernelWorker,
     WorkerStopped,
     connect_and_show,
+    ensure_dev_server,
+    run_in_background,
+    show_connection,
     start_worker,
     stop_worker,
 )
@@ -53,8 +63,8 @@ from order_management.notebook.preflight import (
     print_checks,
     server_checks,
 )
-from order_management.notebook.seed_snippets import enable_seed_snippets
 from order_management.notebook.terminal import (
+    print_signal_command,
     signal_from_terminal_later,
     temporal_cli,
     temporal_command,
@@ -73,13 +83,21 @@ __all__ = [
     "WorkerStopped",
     "approval_panel",
     "check_parameters",
+    "confirmation_queue",
     "connect_and_show",
-    "enable_seed_snippets",
+    "ensure_dev_server",
+    "gift_note_queue",
+    "run_in_background",
+    "show_connection",
+    "try_confirmation",
+    "try_gift_note",
+    "try_retry_policy",
     "environment_checks",
     "explain_approval",
     "install_error_display",
     "new_order_id",
     "print_checks",
+    "print_signal_command",
     "self_check",
     "server_checks",
     "show_code",

@@ -46,6 +46,7 @@ from order_management.beyond.warehouse import (
 )
 from order_management.notebook.cell_errors import brief
 from order_management.notebook.outages import PendingActivity, pending_activities
+from order_management.sdk_internals import activity_name
 from order_management.shared import make_order
 from order_management.workflow import OrderWorkflow
 
@@ -80,13 +81,13 @@ def activity_problem(answer: Any, name: str) -> str | None:
     """Why `answer` cannot be registered as the activity `name`, or None."""
     if not callable(answer):
         return f"answer must be your activity function itself, not a {type(answer).__name__}"
-    definition = activity._Definition.from_callable(answer)
+    registered = activity_name(answer)
     label = getattr(answer, "__name__", repr(answer))
-    if definition is None:
+    if registered is None:
         return f'{label} is no activity yet: put @activity.defn(name="{name}") above it'
-    if definition.name != name:
+    if registered != name:
         return (
-            f"your activity is registered as {definition.name!r}, but the workflow calls "
+            f"your activity is registered as {registered!r}, but the workflow calls "
             f'{name!r}: use @activity.defn(name="{name}")'
         )
     if not inspect.iscoroutinefunction(answer):

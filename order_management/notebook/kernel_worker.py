@@ -1,8 +1,19 @@
-"""The worker that runs inside the notebook's kernel, and the kernel's connection.
+"""The worker that runs inside the notebook's kernel, and the guards around the connection.
 
-A notebook kernel is a long-running asyncio program, so the worker runs there as a
-background task: it keeps polling between cells (a signal sent from a terminal while no
-cell runs still completes the order).
+The cells make the calls a learner would write in their own program, `Client.connect(...)`
+and `Worker(client, task_queue=..., workflows=[...], activities=[...])`. These helpers only
+guard and display around them:
+
+- `ensure_dev_server(settings)`: before `Client.connect`, start the local dev server when
+  the address is this machine and nothing answers (a notebook run by nbclient too);
+- `show_connection(client)`: where the client is connected, and the Web UI's address;
+- `run_in_background(worker)`: a notebook kernel is a long-running asyncio program, so the
+  cell's worker runs there as a background task. It keeps polling between cells (a signal
+  sent from a terminal while no cell runs still completes the order). Running the cell again
+  replaces the old worker: never two polling at once.
+
+`connect_and_show()` and `start_worker()` do both steps in one call, with the workshop's own
+worker (`order_management.worker.build_worker`): the deep dives use them.
 """
 
 from __future__ import annotations
@@ -16,7 +27,7 @@ from temporalio.worker import Worker
 
 from order_management.errors import WorkshopError
 from order_management.local import config
-from order_management.local.connection import connect
+from order_management.local.connection import connect, ensure_local_server
 from order_management.notebook.cell_errors import install_error_display
 from order_management.worker import build_worker, start_polling
 
@@ -24,7 +35,7 @@ QUERY_TIMEOUT_SECONDS = 20.0
 """Longer than a workflow task's 10 s timeout: a query waits for the order's current task,
 and a kernel restarted while it held that task only gives it back after those 10 s."""
 
-_RESTART_HINT = "Run `await start_worker(client)` to start it again"
+_RESTART_HINT = "Run the cell that starts the worker again"
 
 
 class WorkerStopped(WorkshopError, RuntimeError):
@@ -51,8 +62,13 @@ class KernelWorker:
         return self.task is not None and not self.task.done()
 
     async def start(self, client: Client, task_queue: str | None = None) -> Worker:
+        """Run the workshop's own worker (`build_worker`) in place of the previous one."""
+        await self.stop()  # first: the SDK refuses a second worker for a queue and client
+        return await self.run(build_worker(client, task_queue))
+
+    async def run(self, worker: Worker) -> Worker:
+        """Run `worker` in the background, in place of the kernel's previous one."""
         await self.stop()
-        worker = build_worker(client, task_queue)
         try:
             self.task = await start_polling(worker)
         except (RuntimeError, TimeoutError) as err:  # the SDK's own errors, e.g. no namespace
@@ -114,22 +130,50 @@ def _warn_if_worker_stopped(*_: Any) -> None:
         print(f"Warning! {kernel_worker.problem}. {_RESTART_HINT}.", file=sys.stderr)
 
 
+async def ensure_dev_server(settings: config.TemporalSettings | None = None) -> None:
+    """Guard for the cell's `Client.connect`: start the local dev server if the address is
+    this machine and nothing answers there (a remote Temporal is left alone)."""
+    prepare_shell()
+    await ensure_local_server(settings or config.temporal_settings())
+
+
+def show_connection(client: Client) -> None:
+    """Print where `client` is connected and where the Web UI is."""
+    settings = config.temporal_settings()
+    print(
+        f"Connected to Temporal at {client.service_client.config.target_host}, "
+        f"namespace {client.namespace!r}"
+    )
+    print(f"Web UI: {settings.ui_url}")
+
+
+async def run_in_background(worker: Worker) -> None:
+    """Run the cell's `worker` as a background task of this kernel (in place of the one a
+    previous run of the cell started), once it polls."""
+    _say_polling(await kernel_worker.run(worker))
+
+
 async def connect_and_show() -> Client:
     """Connect (starting the local dev server if nothing answers) and print where to look."""
     prepare_shell()
     client = await connect()
-    settings = config.temporal_settings()
-    print(f"Connected to Temporal at {settings.address}, namespace {settings.namespace!r}")
-    print(f"Web UI: {settings.ui_url}")
+    show_connection(client)
     return client
 
 
 async def start_worker(client: Client, task_queue: str | None = None) -> None:
-    """Start (or restart) this kernel's worker as a background task."""
-    worker = await kernel_worker.start(client, task_queue)
-    print(f"Worker polling task queue {worker.task_queue!r} in this kernel.")
+    """Start (or restart) this kernel's worker, the workshop's own (`build_worker`)."""
+    _say_polling(await kernel_worker.start(client, task_queue))
+
+
+def _say_polling(worker: Worker) -> None:
+    print(f"Worker polling task queue {worker.task_queue!r} in this kernel's background.")
 
 
 async def stop_worker() -> None:
-    await kernel_worker.stop()
-    print("Worker stopped.")
+    """Stop this kernel's background worker, if one runs. A cell that builds a `Worker` calls
+    this first when it may run again: the SDK refuses a second worker for the same task queue
+    on the same client ("Registration of multiple workers ... not allowed")."""
+    if kernel_worker.worker is not None:
+        await kernel_worker.stop()
+        print("Stopped this kernel's worker.")

@@ -16,7 +16,6 @@ PREFLIGHT_PACKAGES = (
     "pandas",
     "matplotlib",
     "ipywidgets",
-    "nest-asyncio",
     "jupyterlab",
 )
 

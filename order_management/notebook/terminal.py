@@ -39,6 +39,21 @@ def temporal_cli(*args: str, timeout: float = CLI_TIMEOUT_SECONDS) -> None:
 _background_commands: list[subprocess.Popen[bytes]] = []
 
 
+def signal_command(workflow_id: str, approved: bool) -> str:
+    """What to type in a terminal to approve (or reject) the order `workflow_id`."""
+    return (
+        f"temporal workflow signal --workflow-id {workflow_id} "
+        f"--name approve_order --input {str(approved).lower()}"
+    )
+
+
+def print_signal_command(workflow_id: str, approved: bool) -> None:
+    """Print the command for the instructor to type; the notebook sends nothing itself."""
+    print(
+        f"Nothing is sent for you. In a terminal, type:\n  {signal_command(workflow_id, approved)}"
+    )
+
+
 def signal_from_terminal_later(workflow_id: str, approved: bool, delay_seconds: float) -> None:
     """In `delay_seconds`, send the approval signal from a separate `temporal` process.
 
@@ -61,6 +76,5 @@ def signal_from_terminal_later(workflow_id: str, approved: bool, delay_seconds: 
     _background_commands.append(subprocess.Popen(["sh", "-c", script], stdout=subprocess.DEVNULL))
     print(
         f"In {delay_seconds:g} s a separate process will run:\n"
-        f"  temporal workflow signal --workflow-id {workflow_id} "
-        f"--name approve_order --input {str(approved).lower()}"
+        f"  {signal_command(workflow_id, approved)}"
     )

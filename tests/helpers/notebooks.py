@@ -60,7 +60,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Shorter waits for the variant runs: the same cells, less idle time.
 FAST_02 = {
     "APPROVAL_TIMEOUT_SECONDS": 1.5,
-    "TERMINAL_DELAY_SECONDS": 1.0,
     "BUTTON_WAIT_SECONDS": 0.5,
     "MOCK_DELAY_SECONDS": 0.0,
 }

@@ -5,7 +5,10 @@ notebooks with no news toast."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import signal
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -15,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from tornado.websocket import websocket_connect
 
 from order_management.hosting.jupyter import web_ui_path
 from order_management.local import devserver
@@ -134,3 +138,32 @@ def test_a_dev_server_a_kernel_restarts_keeps_the_path_and_stops_with_jupyter(
         assert restarted.ui_public_path == lab.web_ui
         stop_lab(lab)
         assert _wait_until_gone(lab, restarted.pid)
+
+
+async def test_a_jupyterlab_terminal_has_the_workshops_tools_first_on_path(lab: Lab) -> None:
+    # As a learner opens one (File > New > Terminal): the REST call, then its websocket.
+    terminal = lab_api(lab, "api/terminals", method="POST")
+    assert isinstance(terminal, dict), "JupyterLab did not open a terminal"
+    tools = Path(sys.executable).parent
+    url = lab.url.replace("http://", "ws://")
+    socket = await websocket_connect(
+        f"{url}/terminals/websocket/{terminal['name']}?token={lab.token}"
+    )
+    try:
+        socket.write_message(
+            json.dumps(["stdin", "echo FIRST=${PATH%%:*}; command -v temporal python\r"])
+        )
+        seen = ""
+        deadline = time.monotonic() + 30
+        while "FIRST=/" not in seen or str(tools / "python") not in seen:
+            assert time.monotonic() < deadline, f"the terminal said:\n{seen}"
+            message = await asyncio.wait_for(socket.read_message(), timeout=30)
+            assert message is not None, f"the terminal closed:\n{seen}"
+            kind, *payload = json.loads(message)
+            if kind == "stdout":
+                seen += payload[0]
+    finally:
+        socket.close()
+        lab_api(lab, f"api/terminals/{terminal['name']}", method="DELETE")
+    assert f"FIRST={tools}\r\n" in seen, seen
+    assert f"{tools / 'temporal'}\r\n" in seen, seen

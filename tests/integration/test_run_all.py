@@ -33,6 +33,7 @@ from tests.helpers.notebooks import (
     run_all_in_one_kernel,
     run_cells,
     tagged,
+    temporal,
     worker_processes_alive,
 )
 
@@ -68,6 +69,12 @@ def first_order_key_outputs(text: str) -> None:
         assert step in text, f"the live status never showed {step}"
     assert "WorkflowExecutionCompleted" in text  # the history table (and the CLI)
     assert "$ temporal workflow show --workflow-id order-workflow-ORDER-" in text
+    # The learner's activity (the solution's) ran on the learner's worker, in its history.
+    assert re.search(
+        r"In the history of confirmation-ORDER-\w+-\w+: 5 ACTIVITY_TASK_SCHEDULED, "
+        r"6 ACTIVITY_TASK_STARTED, 7 ACTIVITY_TASK_COMPLETED",
+        text,
+    ), text
     # Retention: how long the server keeps a closed workflow (a day on the dev server).
     assert "$ temporal operator namespace describe" in text
     assert re.search(r"WorkflowExecutionRetentionTtl\s+24h0m0s", text), text
@@ -103,10 +110,14 @@ def human_approval_key_outputs(text: str) -> None:
         text,
     ), text
     assert "Traceback" not in text  # the worker reports the bad payload in one line
-    assert "Started workflow: order-workflow-ORDER-2000" in text
-    assert "Requires approval: True" in text and "Order rejected!" in text
-    assert "Approval sent!" in text and "'message': 'Order processed successfully'" in text
+    # Approved from a separate process while no cell ran: one signal, the stand-in's.
+    assert "Signals in its history: 1" in text
     assert "clicking Approve for you" in text
+    # The learner's own signal and query (the solution's), run on a real worker.
+    assert re.search(
+        r"gift-note-\w+ ended with 'Gift wrap, please'; get_note answered 'Gift wrap, please'",
+        text,
+    ), text
 
 
 def durability_key_outputs(text: str) -> None:
@@ -140,11 +151,14 @@ def beyond_the_basics_key_outputs(text: str) -> None:
 def failures_key_outputs(text: str) -> None:
     # The code on screen: the retry policy, the compensation loop, the idempotent charge.
     assert "STEP_RETRY = RetryPolicy(" in text and "retry_policy=STEP_RETRY" in text
+    assert "non_retryable=True," in text  # the refusal that stops the retries, on screen
     assert "for step in reversed(done):" in text
     assert "async def process_payment(order: Order) -> str:" in text
     assert 'done = _done(db, run, "charge")' in text
     assert "1 charge(s) of $250.00 after 3 payment attempt(s)" in text  # idempotent retries
     assert "compensated - Order compensated: the payment step failed" in text
+    # The learner's retry policy (the solution's), run on a real worker: its attempts.
+    assert "Well done" in text and "payment-trial-declined-card-" in text
     assert "inventory: reserve_inventory\n" in text
     assert "  payment: reserve_inventory -> process_payment -> release_inventory" in text
     assert (
@@ -266,12 +280,12 @@ def test_first_order_runs_all_twice_in_one_kernel(notebook_server: NotebookServe
 
 
 def test_human_approval_runs_all_twice_in_one_kernel(notebook_server: NotebookServer) -> None:
-    # The second round meets the first one's leftovers: nest_asyncio already applied, the
-    # seed's ORDER-2000 id used before, a worker started again.
+    # The second round meets the first one's leftovers: a worker started again, the
+    # exercise's module written before.
     rounds = run_all_in_one_kernel("02_human_approval", notebook_server, FAST_02, times=2)
     for text in rounds:
         assert "APPROVE = True -> completed: Order processed successfully" in text
-        assert text.count("Started workflow: order-workflow-ORDER-2000") == 2
+        assert "Signals in its history: 1" in text
         assert 'Ignored: [\'approve_order("yes") ignored' in text  # a new CLI order each round
         assert "clicking Approve for you" in text
         assert "in-kernel worker" not in text, text
@@ -417,3 +431,34 @@ def test_beyond_the_basics_approves_a_sub_order_over_1000(notebook_server: Noteb
     assert re.search(r"ORDER-\w+ \(\$1520\.00\): completed", result.text)
     assert "Your turn" in result.text
     assert_no_worker_trouble(result)
+
+
+def test_human_approval_live_demo_waits_for_the_instructors_own_signal(
+    notebook_server: NotebookServer,
+) -> None:
+    # The instructor sets the knob in section 5's cell to None: the notebook sends nothing, the
+    # instructor signals from a terminal, and the next cell sees that one signal only.
+    nb = load("02_human_approval", FAST_02)
+    live = next(c for c in nb.cells if "TERMINAL_DELAY_SECONDS = 3.0" in c.source)
+    live.source = live.source.replace(
+        "TERMINAL_DELAY_SECONDS = 3.0", "TERMINAL_DELAY_SECONDS = None"
+    )
+    watch = nb.cells[nb.cells.index(live) + 2]
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    with client.setup_kernel(env=notebook_server.env):
+        for index, cell in enumerate(nb.cells[: nb.cells.index(live) + 1]):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, index)
+        printed = output_text(live)
+        assert "Nothing is sent for you. In a terminal, type:" in printed, printed
+        command = re.search(r"temporal workflow signal --workflow-id (\S+) .*--input true", printed)
+        assert command, printed
+        temporal(notebook_server, *command[0].split()[1:])  # as typed in the terminal
+        client.execute_cell(watch, nb.cells.index(watch))
+    shown = output_text(watch)
+    assert "Order processed successfully" in shown and "Signals in its history: 1" in shown, shown

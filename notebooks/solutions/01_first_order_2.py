@@ -1,2 +1,0 @@
-answer = len(events[events["event_type"] == "ActivityTaskScheduled"])
-answer
