@@ -14,7 +14,8 @@ display, chart, check and guard:
 - terminal: the `temporal` CLI, run from a cell as from a terminal
 - seed_snippets: the original demo's `asyncio.run(main())` snippets, verbatim in a cell
 - preflight: the OK/FAIL lines of 00_setup
-- learner_code: notebook 07's views of the learner's own workflow code (mistakes, replays)
+- learner_code: the deep dives' views of the learner's own code (changes as diffs, mistakes,
+  replays, exercise checks)
 - worker_process, outages: a worker in a process of its own, and outages on purpose (05)
 
 Everything a notebook imports is importable from here.
@@ -42,7 +43,14 @@ from order_management.notebook.kernel_worker import (
     start_worker,
     stop_worker,
 )
-from order_management.notebook.learner_code import mistake_expected, replay_line, side_by_side
+from order_management.notebook.learner_code import (
+    answers_of,
+    change_module,
+    mistake_expected,
+    replay_line,
+    result_or_reason,
+    side_by_side,
+)
 from order_management.notebook.parameters import InvalidParameter, check_parameters
 from order_management.notebook.preflight import (
     Check,
@@ -91,7 +99,10 @@ __all__ = [
     "watch_status",
     "web_ui_link",
     "workflow_link",
+    "answers_of",
+    "change_module",
     "mistake_expected",
+    "result_or_reason",
     "replay_line",
     "side_by_side",
 ]

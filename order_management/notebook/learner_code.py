@@ -1,29 +1,38 @@
-"""What notebook 07 shows about the learner's own workflow code, besides the SDK's answers.
+"""The learner's own workflow code in the deep dives (06-08): changed, shown and checked.
 
 The cells write the learner's modules (`%%writefile`), build the `Worker`, run the
-`Replayer` and start the orders themselves; these helpers only display:
+`Replayer` and start the orders themselves; these helpers only edit, display and check:
 
+- `change_module()`: a change to a learner's module, made from a cell and shown as the change
+  (a diff), not as the whole file again;
 - `mistake_expected()`: a cell that makes a mistake on purpose prints the one line the kernel
   shows for it, instead of failing (so Run All carries on past the demonstration);
 - `replay_line()`: a `Replayer` result in one line, naming the event where the code and the
   history part ways;
-- `side_by_side()`: what several orders did, one column each.
+- `side_by_side()`: what several orders did, one column each;
+- `answers_of()`, `result_or_reason()`: an exercise's code run for its check, a mistake turned
+  into a short answer the check's one line shows (never a hang or a traceback).
 """
 
 from __future__ import annotations
 
+import asyncio
+import difflib
+import inspect
 import re
 import sys
-from collections.abc import Iterator, Mapping
+import textwrap
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from temporalio.client import WorkflowHistory
+from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.worker import WorkflowReplayResult
 
 from order_management.history import history_frame, replay_failure_reason
-from order_management.notebook.cell_errors import brief
+from order_management.notebook.cell_errors import BriefError, brief, one_line
 
 _QUIET_EVENTS = (
     "WorkflowTaskScheduled",
@@ -34,6 +43,156 @@ _QUIET_EVENTS = (
 )
 """Events `side_by_side` leaves out: the bookkeeping between two decisions."""
 LABEL_WIDTH = 70
+DIFF_CONTEXT_LINES = 2
+"""Unchanged lines shown around each change: enough to see where it goes."""
+
+
+class ModuleChangeError(BriefError):
+    """A change that cannot be made to a learner's module: the lines to replace are not there."""
+
+
+# -- a change to a learner's module, shown as the change ------------------------------------
+
+
+class CodeChange:
+    """A unified diff of one module: highlighted in a notebook, plain text elsewhere."""
+
+    def __init__(self, diff: str) -> None:
+        self.diff = diff
+
+    def _repr_html_(self) -> str:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import DiffLexer
+
+        return highlight(self.diff, DiffLexer(), HtmlFormatter(noclasses=True, style="default"))
+
+    def __repr__(self) -> str:
+        return self.diff
+
+
+def change_module(
+    path: str | Path, changes: Mapping[str, str], save_as: str | Path | None = None
+) -> Path:
+    """Replace lines of the module at `path`, show the change as a diff, and return the file
+    written (`save_as`, or `path` itself).
+
+    Each key of `changes` is one or more whole lines of the module, each value the lines that
+    replace them. Both are written without their indentation: the lines are found whatever
+    their indentation, and the new ones get the indentation of the first old one. A change
+    already made (its new lines there, its old ones gone) is left as it is, so the cell can
+    run again. Raises `ModuleChangeError` (one line) if some old lines are not there.
+    """
+    source = Path(path)
+    if not source.exists():
+        raise ModuleChangeError(f"{source} does not exist yet: run the cell that writes it first")
+    before = source.read_text()
+    lines = before.splitlines()
+    for old, new in changes.items():
+        lines = _replace_lines(lines, _lines_of(old), _lines_of(new), source)
+    after = "\n".join(lines) + "\n"
+    target = Path(save_as) if save_as is not None else source
+    target.write_text(after)
+    diff = "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=str(source),
+            tofile=str(target),
+            n=DIFF_CONTEXT_LINES,
+        )
+    )
+    _show(CodeChange(diff) if diff else f"{target}: no change (already made)")
+    return target
+
+
+def _lines_of(text: str) -> list[str]:
+    return textwrap.dedent(text).strip("\n").splitlines()
+
+
+def _replace_lines(lines: list[str], old: list[str], new: list[str], path: Path) -> list[str]:
+    if _find_lines(lines, new):
+        return lines  # made already: this cell ran before (the new lines may hold the old)
+    at = _find_lines(lines, old)
+    if len(at) == 1:
+        indent = re.match(r"\s*", lines[at[0]])[0]  # type: ignore[index]
+        indented = [indent + line if line.strip() else "" for line in new]
+        return lines[: at[0]] + indented + lines[at[0] + len(old) :]
+    first = old[0].strip() if old else ""
+    problem = f"has {len(at)} places with" if at else "has no line"
+    raise ModuleChangeError(
+        f"{path} {problem} `{first}`: run the cell that writes it, then this one again"
+    )
+
+
+def _find_lines(lines: list[str], wanted: list[str]) -> list[int]:
+    """Where `wanted` starts in `lines`, comparing lines without their indentation."""
+    stripped = [line.strip() for line in lines]
+    target = [line.strip() for line in wanted]
+    span = len(target)
+    return [k for k in range(len(lines) - span + 1) if span and stripped[k : k + span] == target]
+
+
+def _show(value: Any) -> None:
+    try:
+        from IPython.display import display
+    except ImportError:  # outside a kernel
+        print(value)
+    else:
+        display(value)
+
+
+# -- an exercise's code, run for its check ---------------------------------------------------
+
+
+async def answers_of(function: Callable[[Any], Any], cases: Mapping[str, Any]) -> dict[str, Any]:
+    """`function` (a learner's `async def`) applied to each case: its answer per case, or,
+    for a likely mistake, a short description the check's one line shows."""
+    return {name: await _answer(function, case) for name, case in cases.items()}
+
+
+async def _answer(function: Callable[[Any], Any], case: Any) -> Any:
+    try:
+        value = function(case)
+        if inspect.isawaitable(value):
+            value = await value
+    except Exception as error:  # the learner's code raised: its line is the answer
+        return f"raised {brief(error)}"[:200]
+    if inspect.isawaitable(value):
+        _close(value)
+        return "a coroutine: await it inside your function"
+    if isinstance(value, WorkflowReplayResult):
+        return "a WorkflowReplayResult: return whether its replay_failure is None"
+    return value
+
+
+def _close(value: Awaitable[Any]) -> None:
+    if inspect.iscoroutine(value):
+        value.close()  # never awaited: no "was never awaited" warning
+
+
+async def result_or_reason(handle: WorkflowHandle[Any, Any], timeout: float) -> Any:
+    """The workflow's result within `timeout` seconds; else why not, in one line (its last
+    failed workflow task's error, or its failure), the workflow terminated if still running.
+
+    What an exercise's check shows for a learner's workflow that cannot finish: a sandbox
+    rule broken, a result that is no JSON, a child never awaited.
+    """
+    try:
+        return await asyncio.wait_for(handle.result(), timeout)
+    except asyncio.TimeoutError:
+        pass
+    except Exception as error:  # the workflow failed: the kernel's own line for it
+        return one_line(error)
+    frame = history_frame(await handle.fetch_history())
+    failed = frame[frame["event_type"] == "WorkflowTaskFailed"]
+    reason = (
+        f"its workflow task failed: {failed.iloc[-1]['details']}"
+        if not failed.empty
+        else "it is still running (waiting for something?)"
+    )
+    await handle.terminate("the exercise's check gave up on it")
+    return f"no result within {timeout:g} s: {reason}"
 
 
 @contextmanager
