@@ -43,6 +43,10 @@ _QUIET_EVENTS = (
 )
 """Events `side_by_side` leaves out: the bookkeeping between two decisions."""
 LABEL_WIDTH = 70
+ANSWER_WIDTH = 120
+"""An error a learner's function raised is cut here in the check's one line."""
+RESULT_POLL_SECONDS = 0.5
+"""How often `result_or_reason` looks for a failed workflow task while it waits."""
 DIFF_CONTEXT_LINES = 2
 """Unchanged lines shown around each change: enough to see where it goes."""
 
@@ -92,6 +96,7 @@ def change_module(
         lines = _replace_lines(lines, _lines_of(old), _lines_of(new), source)
     after = "\n".join(lines) + "\n"
     target = Path(save_as) if save_as is not None else source
+    _refuse_if_invalid(after, target)
     target.write_text(after)
     diff = "".join(
         difflib.unified_diff(
@@ -104,6 +109,18 @@ def change_module(
     )
     _show(CodeChange(diff) if diff else f"{target}: no change (already made)")
     return target
+
+
+def _refuse_if_invalid(source: str, target: Path) -> None:
+    """A change that would leave the module unreadable is refused: the file stays as it was."""
+    try:
+        compile(source, str(target), "exec")
+    except SyntaxError as error:
+        code = f" in `{error.text.strip()}`" if error.text and error.text.strip() else ""
+        raise ModuleChangeError(
+            f"this change would break {target}, line {error.lineno}: {error.msg}{code}; "
+            "fix the new lines, then run this cell again (the file is unchanged)"
+        ) from None
 
 
 def _lines_of(text: str) -> list[str]:
@@ -156,13 +173,15 @@ async def _answer(function: Callable[[Any], Any], case: Any) -> Any:
         value = function(case)
         if inspect.isawaitable(value):
             value = await value
-    except Exception as error:  # the learner's code raised: its line is the answer
-        return f"raised {brief(error)}"[:200]
+    except Exception as error:  # the learner's code raised: what it raised is the answer
+        return f"raised {type(error).__name__} ({replay_failure_reason(error)[:ANSWER_WIDTH]})"
     if inspect.isawaitable(value):
         _close(value)
         return "a coroutine: await it inside your function"
     if isinstance(value, WorkflowReplayResult):
         return "a WorkflowReplayResult: return whether its replay_failure is None"
+    if isinstance(value, BaseException):
+        return f"a {type(value).__name__} object: return True or False"
     return value
 
 
@@ -172,27 +191,40 @@ def _close(value: Awaitable[Any]) -> None:
 
 
 async def result_or_reason(handle: WorkflowHandle[Any, Any], timeout: float) -> Any:
-    """The workflow's result within `timeout` seconds; else why not, in one line (its last
-    failed workflow task's error, or its failure), the workflow terminated if still running.
+    """The workflow's result within `timeout` seconds; else why not, in one line: its failure,
+    or its failed workflow task's error (as soon as one is recorded: Temporal would retry
+    that task for ever), the workflow then terminated.
 
     What an exercise's check shows for a learner's workflow that cannot finish: a sandbox
     rule broken, a result that is no JSON, a child never awaited.
     """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    result = asyncio.ensure_future(handle.result())
     try:
-        return await asyncio.wait_for(handle.result(), timeout)
-    except asyncio.TimeoutError:
-        pass
+        while loop.time() < deadline:
+            done, _ = await asyncio.wait({result}, timeout=min(RESULT_POLL_SECONDS, timeout))
+            if done:
+                return result.result()
+            failed = await _failed_workflow_task(handle)
+            if failed:
+                await handle.terminate("the exercise's check stopped it")
+                return f"its workflow task failed: {failed}"
     except Exception as error:  # the workflow failed: the kernel's own line for it
         return one_line(error)
+    finally:
+        result.cancel()
+    await handle.terminate("the exercise's check gave up on it")
+    return f"no result within {timeout:g} s (is it waiting for something?)"
+
+
+async def _failed_workflow_task(handle: WorkflowHandle[Any, Any]) -> str | None:
     frame = history_frame(await handle.fetch_history())
     failed = frame[frame["event_type"] == "WorkflowTaskFailed"]
-    reason = (
-        f"its workflow task failed: {failed.iloc[-1]['details']}"
-        if not failed.empty
-        else "it is still running (waiting for something?)"
-    )
-    await handle.terminate("the exercise's check gave up on it")
-    return f"no result within {timeout:g} s: {reason}"
+    return None if failed.empty else str(failed.iloc[-1]["details"])
+
+
+# -- mistakes and replays, shown in one line ---------------------------------------------------
 
 
 @contextmanager

@@ -89,8 +89,8 @@ def test_versioning_lab_with_solutions(notebook_server: NotebookServer) -> None:
     nb = result.nb
     # Each change shown as the change: the lines it removes and adds, not the whole file.
     receipt = shown(nb, "add-receipt")
-    assert "+++ my_shop/workflow.py" in receipt and "+    await self.step(send_receipt" in receipt
-    assert "-    return await self.step(ship_parcel, order_id)" in receipt
+    assert "+++ my_shop/workflow.py" in receipt and "+        await self.step(send_receipt" in receipt
+    assert "-        return await self.step(ship_parcel, order_id)" in receipt
     assert "class ShopOrder" not in receipt  # the diff, not the module again
     patched = shown(nb, "replay-patched")
     assert '+        if workflow.patched("fraud-check"):' in patched
@@ -105,7 +105,7 @@ def test_versioning_lab_with_solutions(notebook_server: NotebookServer) -> None:
     assert 'MarkerRecorded: core_patch: patch-data {"id":"fraud-check"' in side_by_side
     assert "ActivityTaskScheduled: check_fraud" in side_by_side
     assert result.text.count("Well done") == len(tagged(nb, "check")) == 1
-    assert '+    workflow.deprecate_patch("fraud-check")' in shown(nb, "check-deprecate")
+    assert '+        workflow.deprecate_patch("fraud-check")' in shown(nb, "check-deprecate")
     assert "Your turn" not in result.text
     # Part 4's mistakes, each the kernel's one line, printed by `mistake_expected`.
     assert SYNTAX_ERROR.search(shown(nb, "mistake-syntax"))
@@ -289,7 +289,7 @@ def test_a_change_made_twice_is_made_once(shop_kernel: tuple[Kernel, Any]) -> No
     run_cells(kernel, nb, "activities-v1", "workflow-v1")
     first = kernel.run(cell(nb, "add-receipt").source)
     again = kernel.run(cell(nb, "add-receipt").source)
-    assert "+    await self.step(send_receipt, order_id)" in first
+    assert "+        await self.step(send_receipt, order_id)" in first
     assert "my_shop/workflow.py: no change (already made)" in again
     assert "Worker polling" in again
     workflow = kernel.run("print(Path('my_shop/workflow.py').read_text())")
