@@ -210,6 +210,8 @@ async def result_or_reason(handle: WorkflowHandle[Any, Any], timeout: float) -> 
             if failed:
                 await handle.terminate("the exercise's check stopped it")
                 return f"its workflow task failed: {failed}"
+    except (TypeError, ValueError) as error:  # the client could not read the result
+        return f"its result is not the type its run method declares: {error}"
     except Exception as error:  # the workflow failed: the kernel's own line for it
         return one_line(error)
     finally:

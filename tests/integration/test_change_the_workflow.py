@@ -89,7 +89,9 @@ def test_versioning_lab_with_solutions(notebook_server: NotebookServer) -> None:
     nb = result.nb
     # Each change shown as the change: the lines it removes and adds, not the whole file.
     receipt = shown(nb, "add-receipt")
-    assert "+++ my_shop/workflow.py" in receipt and "+        await self.step(send_receipt" in receipt
+    assert (
+        "+++ my_shop/workflow.py" in receipt and "+        await self.step(send_receipt" in receipt
+    )
     assert "-        return await self.step(ship_parcel, order_id)" in receipt
     assert "class ShopOrder" not in receipt  # the diff, not the module again
     patched = shown(nb, "replay-patched")
