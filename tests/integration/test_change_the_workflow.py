@@ -367,5 +367,9 @@ def test_the_exercise_check_names_a_typo_in_the_lines(exercise_kernel: tuple[Ker
     kernel.run('NEXT_STAGE = "workflow.deprecate_patch(\\"fraud-check\\""')
     refused = kernel.run(cell(nb, "check-deprecate").source, fails=True)
     print(refused)
-    assert re.search(r"SyntaxError: my_shop/next_stage\.py, line \d+: ", refused), refused
+    assert re.search(
+        r"ModuleChangeError: this change would break my_shop/next_stage\.py, line \d+: '\(' was "
+        r"never closed in `workflow\.deprecate_patch\(\"fraud-check\"`; fix the new lines",
+        refused,
+    ), refused
     assert_one_line(refused)
