@@ -114,7 +114,8 @@ def change_module(
 def _refuse_if_invalid(source: str, target: Path) -> None:
     """A change that would leave the module unreadable is refused: the file stays as it was."""
     try:
-        compile(source, str(target), "exec")
+        # No file name: given one, Python may quote the line from the file on disk (old text).
+        compile(source, "<changed module>", "exec")
     except SyntaxError as error:
         code = f" in `{error.text.strip()}`" if error.text and error.text.strip() else ""
         raise ModuleChangeError(
