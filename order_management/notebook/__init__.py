@@ -14,9 +14,10 @@ display, chart, check and guard:
 - widgets: the instructor's Approve / Reject buttons
 - terminal: the `temporal` CLI, run from a cell as from a terminal
 - preflight: the OK/FAIL lines of 00_setup
-- learner_code: notebook 07's views of the learner's own workflow code (mistakes, replays)
-- outcomes: what a workflow came to, in one line (the deep dives' self-checks)
+- learner_code: the deep dives' views of the learner's own code (changes as diffs, mistakes,
+  replays, exercise checks)
 - worker_process, outages: a worker in a process of its own, and outages on purpose (04)
+- outcomes: what a workflow came to, in one line (the deep dives' self-checks)
 - schedules: the ledger report schedule's runs as a table, and its delete (08)
 
 Everything a notebook imports is importable from here.
@@ -54,7 +55,14 @@ from order_management.notebook.kernel_worker import (
     start_worker,
     stop_worker,
 )
-from order_management.notebook.learner_code import mistake_expected, replay_line, side_by_side
+from order_management.notebook.learner_code import (
+    answers_of,
+    change_module,
+    mistake_expected,
+    replay_line,
+    result_or_reason,
+    side_by_side,
+)
 from order_management.notebook.outcomes import outcome
 from order_management.notebook.parameters import InvalidParameter, check_parameters
 from order_management.notebook.preflight import (
@@ -111,8 +119,11 @@ __all__ = [
     "watch_status",
     "web_ui_link",
     "workflow_link",
+    "answers_of",
+    "change_module",
     "mistake_expected",
     "outcome",
+    "result_or_reason",
     "replay_line",
     "side_by_side",
 ]

@@ -2,12 +2,13 @@
 
 07 runs with nbclient against a dev server the notebook starts (as in test_run_all.py),
 once with the exercise solutions and twice in one kernel with the exercises untouched. The
-learner must see the replay test's nondeterminism error, the order stuck on a failed
-workflow task, the patch that fixes it, the old order completing on the old path, and each
-mistake of part 4 as one line.
+learner must see each change as a diff, the replay test's nondeterminism error, the order
+stuck on a failed workflow task, the patch that fixes it, the old order completing on the
+old path, and each mistake of part 4 as one line.
 
 Then the mistakes are made for real in a kernel, the way a learner's own cell makes them
-(the cell raises): the kernel must show the same one line.
+(the cell raises): the kernel must show the same one line. The exercise's check passes with
+its solution and answers each likely wrong answer with its hint, in one line.
 """
 
 from __future__ import annotations
@@ -21,13 +22,11 @@ from typing import Any
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from temporalio.api.enums.v1 import EventType
-from temporalio.worker import Replayer
 
-from order_management.history import load_history, scheduled_activities
 from tests.helpers.notebooks import (
     CELL_TIMEOUT_SECONDS,
     NOTEBOOK_DIR,
+    SOLUTIONS,
     Kernel,
     NotebookServer,
     execute,
@@ -40,7 +39,6 @@ from tests.helpers.notebooks import (
 pytestmark = pytest.mark.notebook
 
 NAME = "07_change_the_workflow"
-SAVED_HISTORY = NOTEBOOK_DIR / "saved_histories" / "07_before_the_patch.json"
 REPLAY_FAILS = (
     "does NOT replay on this code at event 5 (ActivityTaskScheduled check_stock): "
     "[TMPRL1100] Nondeterminism error: Activity type of scheduled event "
@@ -89,6 +87,15 @@ def notebooks_on_path() -> Iterator[None]:
 def test_versioning_lab_with_solutions(notebook_server: NotebookServer) -> None:
     result = execute(load(NAME, solutions=True), notebook_server)
     nb = result.nb
+    # Each change shown as the change: the lines it removes and adds, not the whole file.
+    receipt = shown(nb, "add-receipt")
+    assert (
+        "+++ my_shop/workflow.py" in receipt and "+        await self.step(send_receipt" in receipt
+    )
+    assert "-        return await self.step(ship_parcel, order_id)" in receipt
+    assert "class ShopOrder" not in receipt  # the diff, not the module again
+    patched = shown(nb, "replay-patched")
+    assert '+        if workflow.patched("fraud-check"):' in patched
     assert REPLAY_FAILS in shown(nb, "replay-breaks")
     stuck = shown(nb, "stuck-order")
     assert "Workflow status: RUNNING" in stuck
@@ -99,7 +106,8 @@ def test_versioning_lab_with_solutions(notebook_server: NotebookServer) -> None:
     side_by_side = shown(nb, "side-by-side")
     assert 'MarkerRecorded: core_patch: patch-data {"id":"fraud-check"' in side_by_side
     assert "ActivityTaskScheduled: check_fraud" in side_by_side
-    assert result.text.count("Well done") == len(tagged(nb, "check")) == 2
+    assert result.text.count("Well done") == len(tagged(nb, "check")) == 1
+    assert '+        workflow.deprecate_patch("fraud-check")' in shown(nb, "check-deprecate")
     assert "Your turn" not in result.text
     # Part 4's mistakes, each the kernel's one line, printed by `mistake_expected`.
     assert SYNTAX_ERROR.search(shown(nb, "mistake-syntax"))
@@ -125,25 +133,6 @@ def test_versioning_lab_with_solutions(notebook_server: NotebookServer) -> None:
         assert_one_line(shown(nb, name))
 
 
-async def test_the_saved_history_is_the_old_path_and_replays_on_the_final_code(
-    notebook_server: NotebookServer,
-) -> None:
-    # Notebook 08 replays it: the old order's whole history, which the patched code accepts.
-    if not SAVED_HISTORY.exists():
-        execute(load(NAME, solutions=True), notebook_server)
-    history = load_history(SAVED_HISTORY)
-    assert scheduled_activities(history) == [
-        "check_stock",
-        "charge_card",
-        "ship_parcel",
-        "send_receipt",
-    ]
-    assert history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
-    from my_shop.workflow import ShopOrder
-
-    await Replayer(workflows=[ShopOrder]).replay_workflow(history)
-
-
 def test_versioning_lab_runs_all_twice_in_one_kernel_untouched(
     notebook_server: NotebookServer,
 ) -> None:
@@ -152,7 +141,7 @@ def test_versioning_lab_runs_all_twice_in_one_kernel_untouched(
         assert REPLAY_FAILS in text
         assert re.search(r"Old order: TRACK-OLD-\w+", text)
         assert re.search(r"The order that waited: TRACK-WAIT-\w+", text)
-        assert text.count("Your turn") == 2  # the exercises are left for the learner
+        assert text.count("Your turn") == 1  # the exercise is left for the learner
         assert SYNTAX_ERROR.search(text) and NOT_REGISTERED.search(text)
 
 
@@ -256,7 +245,7 @@ def test_an_unregistered_activity_fails_the_workflow_with_one_line(
     shop_kernel: tuple[Kernel, Any],
 ) -> None:
     kernel, nb = shop_kernel
-    run_cells(kernel, nb, "gift-wrap-fixed")
+    run_cells(kernel, nb, "gift-wrap-clock", "gift-wrap-fixed")
     refused = kernel.run(
         f"""
 import my_shop.gift_wrap
@@ -295,3 +284,92 @@ def test_a_cell_run_before_the_modules_exist_says_which_to_run(
     ) in too_early
     assert_one_line(too_early)
     assert "Is `old_order` made by a cell above? Run the cells above this one first" in stuck_first
+
+
+def test_a_change_made_twice_is_made_once(shop_kernel: tuple[Kernel, Any]) -> None:
+    kernel, nb = shop_kernel
+    run_cells(kernel, nb, "activities-v1", "workflow-v1")
+    first = kernel.run(cell(nb, "add-receipt").source)
+    again = kernel.run(cell(nb, "add-receipt").source)
+    assert "+        await self.step(send_receipt, order_id)" in first
+    assert "my_shop/workflow.py: no change (already made)" in again
+    assert "Worker polling" in again
+    workflow = kernel.run("print(Path('my_shop/workflow.py').read_text())")
+    assert workflow.count("send_receipt, order_id") == 1, workflow
+    refused = kernel.run(
+        'change_module("my_shop/workflow.py", {"await self.step(wrap_gift, order_id)": "pass"})',
+        fails=True,
+    )
+    assert (
+        "ModuleChangeError: my_shop/workflow.py has no line `await self.step(wrap_gift, "
+        "order_id)`: run the cell that writes it, then this one again"
+    ) in refused
+    assert_one_line(refused)
+
+
+# -- the exercise: its check passes with the solution, and hints at each likely mistake --------
+
+DEPRECATE_MISTAKES = {
+    # The patched branch left as it is: both orders still replay.
+    '"""\nif workflow.patched("fraud-check"):\n    await self.step(check_fraud, order_id)\n"""': (
+        "{'old order': True, 'new order': True}"
+    ),
+    # `deprecate_patch` returns None: under an `if`, check_fraud never runs.
+    '"""\nif workflow.deprecate_patch("fraud-check"):\n'
+    '    await self.step(check_fraud, order_id)\n"""': "{'old order': True, 'new order': False}",
+    # The patch id mistyped: the new order's marker matches no patch.
+    '"""\nworkflow.deprecate_patch("fraud_check")\nawait self.step(check_fraud, order_id)\n"""': (
+        "{'old order': False, 'new order': False}"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def exercise_kernel(
+    notebook_server: NotebookServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Kernel, Any]]:
+    """A kernel that ran 07 up to its exercise, untouched, in a folder of its own."""
+    nb = load(NAME)
+    running, client = learner_kernel(notebook_server, tmp_path_factory.mktemp("exercise"))
+    with running:
+        kernel = Kernel(client)
+        exercise = tagged(nb, "exercise")[0]
+        for code in nb.cells[: nb.cells.index(exercise)]:
+            if code.cell_type == "code":
+                kernel.run(code.source)
+        yield kernel, nb
+
+
+def test_the_exercise_check_passes_with_the_solution(exercise_kernel: tuple[Kernel, Any]) -> None:
+    kernel, nb = exercise_kernel
+    kernel.run((SOLUTIONS / f"{NAME}_1.py").read_text())
+    checked = kernel.run(cell(nb, "check-deprecate").source)
+    assert "Well done" in checked, checked
+
+
+@pytest.mark.parametrize("mistake", DEPRECATE_MISTAKES)
+def test_the_exercise_check_hints_at_a_likely_mistake(
+    exercise_kernel: tuple[Kernel, Any], mistake: str
+) -> None:
+    kernel, nb = exercise_kernel
+    kernel.run(f"NEXT_STAGE = {mistake}")
+    refused = kernel.run(cell(nb, "check-deprecate").source, fails=True)
+    print(refused)  # the line a learner reads, for the report
+    assert (
+        f"NotYet: Not quite yet (your answer: {DEPRECATE_MISTAKES[mistake]}). Hint: the new "
+        "order recorded the fraud-check marker"
+    ) in refused, refused
+    assert_one_line(refused)
+
+
+def test_the_exercise_check_names_a_typo_in_the_lines(exercise_kernel: tuple[Kernel, Any]) -> None:
+    kernel, nb = exercise_kernel
+    kernel.run('NEXT_STAGE = "workflow.deprecate_patch(\\"fraud-check\\""')
+    refused = kernel.run(cell(nb, "check-deprecate").source, fails=True)
+    print(refused)
+    assert re.search(
+        r"ModuleChangeError: this change would break my_shop/next_stage\.py, line \d+: '\(' was "
+        r"never closed in `workflow\.deprecate_patch\(\"fraud-check\"`; fix the new lines",
+        refused,
+    ), refused
+    assert_one_line(refused)

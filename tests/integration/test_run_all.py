@@ -143,6 +143,10 @@ def durability_key_outputs(text: str) -> None:
 
 
 def beyond_the_basics_key_outputs(text: str) -> None:
+    # The parent's code on screen: its children and its search attributes.
+    assert "result = await workflow.execute_child_workflow(" in text
+    assert "workflow.upsert_search_attributes(" in text
+    assert "workflow.uuid4()" in text and "workflow.random()" in text
     assert re.search(r"ORDER-\w+ \(\$485\.00\): completed", text)
     assert "same ids, same warehouses, same decisions" in text
     assert "Deleted the schedule ledger-report." in text
@@ -170,9 +174,9 @@ def failures_key_outputs(text: str) -> None:
 def histories_key_outputs(text: str) -> None:
     assert text.count("<Figure size") == 2  # the timelines of one order and of the batch
     assert "order workflows on this server" in text
-    # Saved where 08 replays every history from, and replayed.
-    assert "Saved saved_histories/04_approved_order.json" in text
-    assert (NOTEBOOK_DIR / "saved_histories" / "04_approved_order.json").is_file()
+    # Saved as JSON, read back, and replayed.
+    assert "Saved saved_histories/06_approved_order.json" in text
+    assert (NOTEBOOK_DIR / "saved_histories" / "06_approved_order.json").is_file()
     assert "(deterministic)" in text
     assert (
         "NOT deterministic: [TMPRL1100] Nondeterminism error: Activity type of scheduled "
@@ -401,12 +405,20 @@ def test_beyond_the_basics_cells_run_again_stay_right(notebook_server: NotebookS
     outputs = run_cells(
         "08_beyond_the_basics",
         notebook_server,
-        ["all", "06-06", "06-08", "06-08c", "06-20", "06-22", "06-23"],
+        [
+            "all",
+            "08-08-start-split",
+            "08-10-children",
+            "08-12-result",
+            "08-22-delete-schedule",
+            "08-24-exercise-bundle",
+            "08-25-check-bundle",
+        ],
         {"MOCK_DELAY_SECONDS": 0.0},
         solutions=True,
     )
-    # Part 1 again made a second big order for the customer: the query still finds exactly
-    # the customer's orders over $100, and the schedule deleted twice is no error.
+    # Part 1 again made a second big order for the customer, the schedule deleted twice is
+    # no error, and the exercise's bundle runs again with new orders.
     assert "was deleted already" in outputs[-3]
     assert "Well done" in outputs[-1], outputs[-1]
 
