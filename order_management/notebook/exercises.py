@@ -309,7 +309,7 @@ async def _attempts(handle: WorkflowHandle) -> int | str:
         pass  # the payment gave up: the history says after how many attempts
     except asyncio.TimeoutError:
         pending = (await handle.describe()).raw_description.pending_activities
-        await handle.terminate("the exercise's check stopped waiting")
+        await handle.terminate(reason="the exercise's check stopped waiting")
         attempt = pending[0].attempt if pending else "?"
         return f"still retrying at attempt {attempt} after {EXERCISE_WAIT_SECONDS:g} s"
     async for event in handle.fetch_history_events():
@@ -346,13 +346,13 @@ async def _result_or_reason(handle: WorkflowHandle, step: str) -> Any:
                 return waiting.result()
             failed_task = await _failed_workflow_task(handle)
             if failed_task:
-                await handle.terminate("the exercise's check found a failed workflow task")
+                await handle.terminate(reason="the exercise's check found a failed workflow task")
                 raise NotYet(f"The workflow code failed on the worker: {failed_task}")
     except WorkflowFailureError as err:
         raise NotYet(_activity_failure_line(step, err)) from None
     finally:
         waiting.cancel()
-    await handle.terminate("the exercise's check stopped waiting")
+    await handle.terminate(reason="the exercise's check stopped waiting")
     raise NotYet(
         f"{handle.id} did not finish within {EXERCISE_WAIT_SECONDS:g} s: is {step} "
         "registered, and does it return?"

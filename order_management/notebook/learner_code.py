@@ -211,7 +211,7 @@ async def result_or_reason(handle: WorkflowHandle[Any, Any], timeout: float) -> 
                 return result.result()
             failed = await _failed_workflow_task(handle)
             if failed:
-                await handle.terminate("the exercise's check stopped it")
+                await handle.terminate(reason="the exercise's check stopped it")
                 return f"its workflow task failed: {failed}"
     except (TypeError, ValueError) as error:  # the client could not read the result
         return f"its result is not the type its run method declares: {error}"
@@ -219,7 +219,7 @@ async def result_or_reason(handle: WorkflowHandle[Any, Any], timeout: float) -> 
         return one_line(error)
     finally:
         result.cancel()
-    await handle.terminate("the exercise's check gave up on it")
+    await handle.terminate(reason="the exercise's check gave up on it")
     return f"no result within {timeout:g} s (is it waiting for something?)"
 
 
