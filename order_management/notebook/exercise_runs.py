@@ -334,6 +334,6 @@ async def _end(handle: WorkflowHandle) -> None:
     """Terminate the check's workflow if it still runs, so nothing is left retrying."""
     try:
         if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-            await handle.terminate("the exercise check is over")
+            await handle.terminate(reason="the exercise check is over")
     except RPCError:  # gone already
         pass
