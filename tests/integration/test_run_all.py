@@ -86,7 +86,7 @@ def human_approval_key_outputs(text: str) -> None:
         "await workflow.wait_condition(",
         "timeout=timeout",
         "@workflow.query\n",
-        "def approve_order(self, approved",
+        "def approve_order(self, *values",
         "@workflow.update\ndef decide(",
         "@decide.validator\ndef _validate_decision(",
     ):
