@@ -110,6 +110,9 @@ def _install_workshop(environment: Path) -> None:
             sys.executable,
             "--reinstall-package",
             PROJECT_NAME,
+            # Attendees cannot write the environment, so without this every kernel and
+            # Jupyter server of theirs compiles the packages it imports again, each time.
+            "--compile-bytecode",
         ],
         settings,
     )

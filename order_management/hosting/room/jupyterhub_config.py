@@ -41,6 +41,8 @@ c.Spawner.default_url = "/lab"
 # A first login creates the user and copies the notebooks before JupyterLab starts.
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 60
+# Each poll also closes the ports an attendee's processes newly listen on (see firewall).
+c.Spawner.poll_interval = 10
 
 # Servers idle for ROOM_IDLE_MINUTES are stopped (their processes swept); homes stay.
 c.JupyterHub.services = [
