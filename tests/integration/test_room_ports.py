@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import pwd
 import secrets
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,9 +25,8 @@ import pytest
 
 from order_management.hosting.room.firewall import listening_ports
 from order_management.hosting.room.settings import DEFAULT_ROOM_DIR, system_user
-from tests.helpers.browser import CHROMIUM, chromium
+from tests.helpers.browser import chromium
 from tests.integration.test_room import (
-    MAKE_ROOM_SECONDS,
     Room,
     connects_as,
     dev_server_port,
@@ -37,20 +34,14 @@ from tests.integration.test_room import (
     new_attendee_page,
     running_room,
 )
+from tests.integration.test_room import pytestmark as room_marks
 
 # The hub closes an attendee's ports as their dev server comes up, then at every poll (10 s).
 CLOSED_SECONDS = 40
 SCAN_SECONDS = 120
 
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.timeout(MAKE_ROOM_SECONDS + 300),
-    pytest.mark.skipif(
-        not sys.platform.startswith("linux") or os.geteuid() != 0,
-        reason="a room needs Linux and root (system users)",
-    ),
-    pytest.mark.skipif(CHROMIUM is None, reason="no `chromium` on PATH (.ci/run installs it)"),
-    pytest.mark.skipif(shutil.which("npm") is None, reason="no npm for configurable-http-proxy"),
+    *room_marks,
     pytest.mark.skipif(shutil.which("iptables") is None, reason="the room's firewall is iptables"),
 ]
 
