@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
 # --locked: refuse a uv.lock out of step with pyproject.toml (run `make lock`);
-# --inexact: keep what the lock does not list (uv itself, the test tools after `make test`).
-SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact
+# --inexact: keep what the lock does not list (uv itself, the test tools after `make test`);
+# --compile-bytecode: no kernel or Jupyter server compiles the packages on its first import.
+SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact --compile-bytecode
 # Rebuilt when the dependencies change; otherwise `make setup` is a no-op.
 LAB_STAMP := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test
@@ -72,6 +73,7 @@ reset: stop
 
 bench: setup-test
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.room
 
 # Newest versions that pyproject.toml allows, for every platform; commit uv.lock after
 # `make test` passes.
@@ -84,7 +86,7 @@ clean: stop
 # A room: JupyterHub on this machine, one system user per attendee (root; see the README's
 # "Run it for a room"). Built from a Python every attendee may run, not the pyenv one.
 ROOM_PYTHON ?= /usr/bin/python3
-.PHONY: room room-stop
+.PHONY: room room-stop bench-room
 
 # uv (the Makefile's pinned one) installs the room's environment from uv.lock.
 room: $(UV_STAMP)
@@ -92,3 +94,9 @@ room: $(UV_STAMP)
 
 room-stop:
 	@$(ROOM_PYTHON) -m order_management.hosting.room.environment stop
+
+# N attendees (ATTENDEES, default 10) pressing Run All on 01 at once, each with a kernel and a
+# dev server of their own, from the room's environment when `make room` has built one.
+ATTENDEES ?= 10
+bench-room: setup-test
+	$(BIN)/python -m bench.room --attendees $(ATTENDEES)
