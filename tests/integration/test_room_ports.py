@@ -13,18 +13,16 @@ finds his order, so the probe can see one where it is allowed to.
 from __future__ import annotations
 
 import asyncio
-import json
 import pwd
 import secrets
 import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from order_management.hosting.room.firewall import listening_ports
-from order_management.hosting.room.settings import DEFAULT_ROOM_DIR, system_user
+from order_management.hosting.room.settings import system_user
 from tests.helpers.browser import chromium
 from tests.integration.test_room import (
     Room,
@@ -32,7 +30,9 @@ from tests.integration.test_room import (
     dev_server_port,
     log_in,
     new_attendee_page,
+    room_program,
     running_room,
+    start_order_as,
 )
 from tests.integration.test_room import pytestmark as room_marks
 
@@ -48,7 +48,7 @@ pytestmark = [
 # Run by an attendee's own Python (the room's environment): every port as a Temporal frontend
 # and as an HTTP API; prints the ports whose answer holds the workflow id.
 SCAN = """
-import asyncio, sys, urllib.request
+import asyncio, os, sys, urllib.request
 from datetime import timedelta
 from temporalio.client import Client
 
@@ -73,9 +73,10 @@ def by_http(port):
 async def main():
     grpc = await asyncio.gather(*(by_grpc(port) for port in ports))
     http = await asyncio.gather(*(asyncio.to_thread(by_http, port) for port in ports))
-    print(" ".join(str(p) for p, g, h in zip(ports, grpc, http) if g or h))
+    print(" ".join(str(p) for p, g, h in zip(ports, grpc, http) if g or h), flush=True)
 
 asyncio.run(main())
+os._exit(0)  # past the SDK's crash at interpreter teardown (sdk-python issue #300)
 """
 
 
@@ -83,11 +84,6 @@ def every_listening_port() -> list[int]:
     """Every TCP port any user listens on, on 127.0.0.1 or every address."""
     uids = {entry.pw_uid for entry in pwd.getpwall()}
     return sorted(set().union(*(listening_ports(uid) for uid in uids)))
-
-
-def room_program(room: Room, name: str) -> str:
-    """A program of the room's shared environment, which every attendee may run."""
-    return str(Path(room.environment.get("ROOM_ENV", DEFAULT_ROOM_DIR / "env")) / "bin" / name)
 
 
 def ports_reaching(room: Room, attendee: str, workflow_id: str, ports: list[int]) -> list[int]:
@@ -102,22 +98,6 @@ def ports_reaching(room: Room, attendee: str, workflow_id: str, ports: list[int]
     )
     assert done.returncode == 0, done.stderr
     return [int(port) for port in done.stdout.split()]
-
-
-def start_order_as(room: Room, attendee: str, workflow_id: str) -> None:
-    """The attendee starts a workflow on their own dev server (no worker: it waits there)."""
-    address = f"127.0.0.1:{dev_server_port(attendee)}"
-    done = subprocess.run(
-        ["runuser", "-u", system_user(attendee), "--", room_program(room, "temporal")]
-        + ["workflow", "start", "--address", address, "--type", "OrderWorkflow"]
-        + ["--task-queue", "nobody-polls", "--workflow-id", workflow_id, "-o", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd="/",
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["workflowId"] == workflow_id
 
 
 def closed_to(owner: str, other: str) -> list[int]:

@@ -80,11 +80,16 @@ def ensure_attendee(settings: RoomSettings, name: str) -> Attendee:
         uid=entry.pw_uid,
         gid=entry.pw_gid,
         home=Path(entry.pw_dir),
-        temporal_port=settings.port_base + _offset(entry.pw_uid),
+        temporal_port=port_of(settings, system_name),
     )
     if not attendee.notebooks.exists():
         _copy_notebooks(settings, attendee)
     return attendee
+
+
+def port_of(settings: RoomSettings, system_name: str) -> int:
+    """The gRPC port of an existing attendee's dev server."""
+    return settings.port_base + _offset(pwd.getpwnam(system_name).pw_uid)
 
 
 def _create_user(settings: RoomSettings, system_name: str) -> pwd.struct_passwd:
