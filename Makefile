@@ -8,9 +8,8 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
 # --locked: refuse a uv.lock out of step with pyproject.toml (run `make lock`);
-# --inexact: keep what the lock does not list (uv itself, the test tools after `make test`);
-# --compile-bytecode: no kernel or Jupyter server compiles the packages on its first import.
-SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact --compile-bytecode
+# --inexact: keep what the lock does not list (uv itself, the test tools after `make test`).
+SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact
 # Rebuilt when the dependencies change; otherwise `make setup` is a no-op.
 LAB_STAMP := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test
@@ -32,8 +31,10 @@ $(UV_STAMP):
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	@touch $@
 
+# Byte-compiled at install (a minute here), so that no kernel or Jupyter server compiles the
+# packages on its first import; the test environment skips it (its runs compile as they go).
 $(LAB_STAMP): pyproject.toml uv.lock $(wildcard jupyter-config/*/*.json) | $(UV_STAMP)
-	$(SYNC)
+	$(SYNC) --compile-bytecode
 	@touch $@
 
 $(TEST_STAMP): pyproject.toml uv.lock $(wildcard jupyter-config/*/*.json) | $(UV_STAMP)
