@@ -24,15 +24,11 @@ import html
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
@@ -40,16 +36,14 @@ from tornado.ioloop import IOLoop
 
 from order_management.hosting.room.attendees import port_of
 from order_management.hosting.room.settings import room_settings, system_user
+from order_management.hosting.room.stuck import RPC_TIMEOUT, progress_memo, why_stuck
 from order_management.local import config
 from order_management.notebook.agenda import agenda
-from order_management.progress.workflow import PROGRESS_MEMO, PROGRESS_WORKFLOW_ID
+from order_management.progress.workflow import PROGRESS_WORKFLOW_ID
 
 SERVICE_NAME = "instructor"
 REFRESH_SECONDS = 5
-# A workflow task that failed this many times in a row will not pass on its own.
-FAILING_ATTEMPTS = 2
 RECENT_WORKFLOWS = 20
-RPC_TIMEOUT = timedelta(seconds=3)
 
 
 @dataclass
@@ -110,7 +104,7 @@ class Room:
         return self.clients[name]
 
     async def _read(self, client: Client, view: AttendeeView) -> None:
-        progress = await _progress(client)
+        progress = await progress_memo(client)
         if progress:
             view.current = progress.get("current")
             view.passed = {name: len(tasks) for name, tasks in progress["passed"].items()}
@@ -121,7 +115,7 @@ class Room:
         ):
             if execution.id == PROGRESS_WORKFLOW_ID:
                 continue
-            reason = await _why_stuck(client, execution.id, execution.task_queue)
+            reason = await why_stuck(client, execution.id, execution.task_queue)
             if reason:
                 view.stuck.append(Stuck(reason, self.workflow_link(view.name, execution.id)))
 
@@ -135,47 +129,6 @@ class Room:
             namespace = config.DEFAULT_NAMESPACE
             base = f"/user/{name}/temporal"
         return f"{base}/namespaces/{quote(namespace)}/workflows/{quote(workflow_id)}"
-
-
-async def _progress(client: Client) -> dict[str, Any] | None:
-    try:
-        description = await client.get_workflow_handle(PROGRESS_WORKFLOW_ID).describe(
-            rpc_timeout=RPC_TIMEOUT
-        )
-    except Exception:  # no progress recorded yet
-        return None
-    return (await description.memo()).get(PROGRESS_MEMO)
-
-
-async def _why_stuck(client: Client, workflow_id: str, task_queue: str) -> str | None:
-    description = await client.get_workflow_handle(workflow_id).describe(rpc_timeout=RPC_TIMEOUT)
-    raw = description.raw_description
-    task = raw.pending_workflow_task
-    if raw.HasField("pending_workflow_task") and task.attempt >= FAILING_ATTEMPTS:
-        return f"{workflow_id}: its workflow task keeps failing (attempt {task.attempt})"
-    waiting = raw.HasField("pending_workflow_task") or any(
-        activity.attempt >= 1 and not activity.HasField("last_started_time")
-        for activity in raw.pending_activities
-    )
-    if waiting and not await _polled(client, task_queue):
-        return f"{workflow_id}: waits for a worker on task queue {task_queue!r}, and none runs"
-    return None
-
-
-async def _polled(client: Client, task_queue: str) -> bool:
-    """True when a worker polls `task_queue` for workflow or activity tasks."""
-    for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
-        answer = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=client.namespace,
-                task_queue=TaskQueue(name=task_queue),
-                task_queue_type=kind,
-            ),
-            timeout=RPC_TIMEOUT,
-        )
-        if answer.pollers:
-            return True
-    return False
 
 
 async def hub_api(path: str) -> Any:
