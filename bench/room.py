@@ -232,9 +232,23 @@ async def run_all(person: Attendee, cells: list[str], start: asyncio.Event) -> R
     )
 
 
+async def ready(person: Attendee) -> None:
+    """Wait until the kernel answers. jupyter_client takes a heartbeat missed while a loaded
+    machine starts the kernel for its death: ask again while the process lives."""
+    deadline = time.monotonic() + KERNEL_READY_SECONDS
+    while True:
+        try:
+            await person.client.wait_for_ready(timeout=max(1, deadline - time.monotonic()))
+            return
+        except RuntimeError:
+            if person.kernel.poll() is not None or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
 async def together(people: list[Attendee], cells: list[str]) -> list[RunAll]:
     """Every attendee's Run All, released at the same instant once all kernels are idle."""
-    await asyncio.gather(*(p.client.wait_for_ready(timeout=KERNEL_READY_SECONDS) for p in people))
+    await asyncio.gather(*(ready(person) for person in people))
     start = asyncio.Event()
     runs = asyncio.gather(*(run_all(person, cells, start) for person in people))
     start.set()
@@ -349,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-logins", dest="logins", action="store_false", help="measure Run All only"
     )
     args = parser.parse_args(argv)
+    args.python = args.python.absolute()  # not resolved: a venv's python is a symlink
     print(f"Kernels of {args.python}; {args.attendees} attendees + 1 alone ...", flush=True)
     results = asyncio.run(measure(args))
     results["python"] = str(args.python)
