@@ -11,6 +11,9 @@ whatever happens.
   refused; the instructor opens an attendee's JupyterLab. An attendee who stops their server
   from the hub's page leaves nothing running. After `make room-stop` none of the hub, the
   proxy, the Jupyter servers, the kernels or the dev servers is left.
+- Three attendees and the instructor's view: all three listed with their notebook, the one
+  who started an order no worker polls for marked STUCK with a link that opens it in their
+  Web UI; an attendee is refused the view.
 - A room pointed at a shared server (the session's dev server stands in for a cluster) gives
   each attendee a namespace of their own, and their orders land there.
 """
