@@ -27,6 +27,19 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# Every notebook connects and runs its worker through kernel_worker, so it is imported now; and
+# the package's `kernel_worker` must be that module's KernelWorker, not the module itself
+# (which importing the module later would otherwise put under that name).
+from order_management.notebook.kernel_worker import (
+    QUERY_TIMEOUT_SECONDS,
+    KernelWorker,
+    WorkerStopped,
+    connect_and_show,
+    kernel_worker,
+    start_worker,
+    stop_worker,
+)
+
 if TYPE_CHECKING:
     from order_management.notebook.cell_errors import BRIEF_ERRORS, install_error_display
     from order_management.notebook.code import show_code
@@ -41,15 +54,6 @@ if TYPE_CHECKING:
         workflow_link,
     )
     from order_management.notebook.exercises import NotYet, self_check
-    from order_management.notebook.kernel_worker import (
-        QUERY_TIMEOUT_SECONDS,
-        KernelWorker,
-        WorkerStopped,
-        connect_and_show,
-        kernel_worker,
-        start_worker,
-        stop_worker,
-    )
     from order_management.notebook.learner_code import mistake_expected, replay_line, side_by_side
     from order_management.notebook.parameters import InvalidParameter, check_parameters
     from order_management.notebook.preflight import (
@@ -81,13 +85,6 @@ _HOMES: dict[str, str] = {
     "workflow_link": "display",
     "NotYet": "exercises",
     "self_check": "exercises",
-    "QUERY_TIMEOUT_SECONDS": "kernel_worker",
-    "KernelWorker": "kernel_worker",
-    "WorkerStopped": "kernel_worker",
-    "connect_and_show": "kernel_worker",
-    "kernel_worker": "kernel_worker",
-    "start_worker": "kernel_worker",
-    "stop_worker": "kernel_worker",
     "mistake_expected": "learner_code",
     "replay_line": "learner_code",
     "side_by_side": "learner_code",
