@@ -29,6 +29,7 @@ from temporalio.service import RPCStatusCode
 from order_management.local import config, devserver
 from order_management.local.connection import ServerUnavailable
 from order_management.orders import OrderError
+from order_management.progress import record as progress
 from order_management.shared import InvalidOrder
 
 _RED, _RESET = "\x1b[0;31m", "\x1b[0m"
@@ -182,6 +183,7 @@ def _rpc_hint(error: RPCError) -> str:
 def _show_error(
     shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None
 ) -> None:
+    progress.error_seen(f"{etype.__name__}: {one_line(value)}")
     if isinstance(value, NameError):  # the usual short trace, then the likely cause
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
         print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from order_management.notebook.cell_errors import BriefError
+from order_management.progress import record as progress
 
 
 class NotYet(BriefError, AssertionError):
@@ -28,3 +29,4 @@ def self_check(answer: Any, expected: Any, *, hint: str, task: str | None = None
     if not right:
         raise NotYet(f"Not quite yet (your answer: {answer!r}). Hint: {hint}")
     print("Well done: that is right!")
+    progress.exercise_passed(task or hint)

@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from order_management.local import config
 from order_management.local.connection import connect
 from order_management.notebook.cell_errors import BriefError, install_error_display
+from order_management.progress import record as progress
 from order_management.worker import build_worker, start_polling
 
 QUERY_TIMEOUT_SECONDS = 20.0
@@ -117,6 +118,7 @@ async def connect_and_show() -> Client:
     """Connect (starting the local dev server if nothing answers) and print where to look."""
     prepare_shell()
     client = await connect()
+    await progress.kernel_connected(client)
     settings = config.temporal_settings()
     print(f"Connected to Temporal at {settings.address}, namespace {settings.namespace!r}")
     print(f"Web UI: {settings.ui_url}")
