@@ -1,17 +1,19 @@
-"""The learner's progress from a notebook kernel: its worker, the signals, the query, the table.
+"""The learner's progress from a notebook kernel: its worker, the signals, the query.
 
 The kernel runs a small worker of its own for the progress workflow, on a task queue of its own
-(`PROGRESS_TASK_QUEUE`): notebook 04 stops the orders' worker on purpose, and progress goes
-on being recorded meanwhile. The notebook layer's hooks are synchronous (a self-check, the
-error display), so `exercise_passed`, `error_seen`, `notebook_opened` and `notebook_finished`
-send their signal in the background and never raise: progress is never worth a learner's
-traceback. Each is a signal-with-start, so the first one creates the workflow.
+(`PROGRESS_TASK_QUEUE`) and in a thread of its own: notebook 04 stops the orders' worker on
+purpose, and progress goes on being recorded meanwhile, out of the lesson's way. The notebook
+layer's hooks are synchronous (a self-check, the error display), so `exercise_passed`,
+`error_seen`, `notebook_opened` and `notebook_finished` send their signal in the background
+and never raise: progress is never worth a learner's traceback. Each is a signal-with-start,
+so the first one creates the workflow.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +31,21 @@ from order_management.progress.workflow import (
     LearnerProgress,
     Progress,
 )
-from order_management.worker import start_polling
 
 QUERY_TIMEOUT_SECONDS = 10.0
+WORKER_START_SECONDS = 30.0
 SESSION_VARIABLE = "JPY_SESSION_NAME"
 """Jupyter tells a kernel the path of its notebook in this variable."""
 
 
 class _Recorder:
-    """This kernel's progress worker and client, and the signals still on their way."""
+    """This kernel's client for the signals, its progress worker, and the signals on their way."""
 
     def __init__(self) -> None:
         self.client: Client | None = None
-        self.worker: asyncio.Task[None] | None = None
+        self.worker: Worker | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread: threading.Thread | None = None
         self.sending: set[asyncio.Task[None]] = set()
 
 
@@ -54,11 +58,32 @@ def progress_worker(client: Client) -> Worker:
 
 
 async def start_progress_worker(client: Client) -> None:
-    """Run this kernel's progress worker in the background, once; later calls only switch to
-    `client` for the signals. The kernel worker calls it as it starts."""
+    """Run this kernel's progress worker, once; later calls only switch to `client` for the
+    signals. The worker runs in a thread with an event loop of its own: the kernel's loop, its
+    tasks and its "does a worker run here?" (the error hints) stay the lesson's alone."""
     _recorder.client = client
-    if _recorder.worker is None or _recorder.worker.done():
-        _recorder.worker = await start_polling(progress_worker(client))
+    if _recorder.thread is None or not _recorder.thread.is_alive():
+        ready = threading.Event()
+        _recorder.thread = threading.Thread(
+            target=lambda: asyncio.run(_serve(ready)), name="learner-progress", daemon=True
+        )
+        _recorder.thread.start()
+        await asyncio.to_thread(ready.wait, WORKER_START_SECONDS)
+
+
+async def _serve(ready: threading.Event) -> None:
+    try:
+        settings = config.temporal_settings()
+        client = await Client.connect(
+            settings.address, namespace=settings.namespace, **settings.connect_options
+        )
+        _recorder.loop, _recorder.worker = asyncio.get_running_loop(), progress_worker(client)
+        ready.set()
+        await _recorder.worker.run()
+    except (RuntimeError, RPCError, OSError, config.ConfigurationError):
+        pass  # no server, no namespace: signals wait in the history for the next worker
+    finally:
+        ready.set()
 
 
 async def kernel_connected(client: Client) -> None:
@@ -74,10 +99,13 @@ async def kernel_connected(client: Client) -> None:
 
 
 async def stop_progress_worker() -> None:
-    task, _recorder.worker = _recorder.worker, None
-    if task is not None:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    """Stop this kernel's progress worker (tests; a kernel's exit ends it anyway)."""
+    thread, worker, loop = _recorder.thread, _recorder.worker, _recorder.loop
+    if thread is None or worker is None or loop is None:
+        return
+    asyncio.run_coroutine_threadsafe(worker.shutdown(), loop)
+    await asyncio.to_thread(thread.join, WORKER_START_SECONDS)
+    _recorder.thread = _recorder.worker = _recorder.loop = None
 
 
 def current_notebook() -> str | None:
