@@ -32,8 +32,10 @@ $(UV_STAMP):
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	@touch $@
 
+# Byte-compiled at install (a minute here), so that no kernel or Jupyter server compiles the
+# packages on its first import; the test environment skips it (its runs compile as they go).
 $(LAB_STAMP): pyproject.toml uv.lock $(wildcard jupyter-config/*/*.json) | $(UV_STAMP)
-	$(SYNC)
+	$(SYNC) --compile-bytecode
 	@touch $@
 
 $(TEST_STAMP): pyproject.toml uv.lock $(wildcard jupyter-config/*/*.json) | $(UV_STAMP)
@@ -84,6 +86,7 @@ reset: stop
 
 bench: setup-test
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.room
 
 # Newest versions that pyproject.toml allows, for every platform; commit uv.lock after
 # `make test` passes.
@@ -96,7 +99,7 @@ clean: stop
 # A room: JupyterHub on this machine, one system user per attendee (root; see the README's
 # "Run it for a room"). Built from a Python every attendee may run, not the pyenv one.
 ROOM_PYTHON ?= /usr/bin/python3
-.PHONY: room room-stop
+.PHONY: room room-stop bench-room
 
 # uv (the Makefile's pinned one) installs the room's environment from uv.lock.
 room: $(UV_STAMP)
@@ -104,3 +107,9 @@ room: $(UV_STAMP)
 
 room-stop:
 	@$(ROOM_PYTHON) -m order_management.hosting.room.environment stop
+
+# N attendees (ATTENDEES, default 10) pressing Run All on 01 at once, each with a kernel and a
+# dev server of their own, from the room's environment when `make room` has built one.
+ATTENDEES ?= 10
+bench-room: setup-test
+	$(BIN)/python -m bench.room --attendees $(ATTENDEES)

@@ -52,6 +52,9 @@ DYNAMIC_CONFIG: dict[str, str] = {
 SQLITE_PRAGMAS: dict[str, str] = {"journal_mode": "wal", "synchronous": "normal"}
 
 
+HTTP_PORT_VARIABLE = "ORDER_HTTP_PORT"
+METRICS_PORT_VARIABLE = "ORDER_METRICS_PORT"
+
 PR_SET_PDEATHSIG = 1
 """prctl(2) option: the signal Linux sends a process when the thread that started it ends."""
 
@@ -201,6 +204,15 @@ def start(
     ]
     if namespace != config.DEFAULT_NAMESPACE:
         command += ["--namespace", namespace]
+    # A room gives each attendee's HTTP API and metrics ports of their own block, which its
+    # firewall closes to the other attendees (order_management/hosting/room/firewall.py);
+    # elsewhere the server picks free ones.
+    for flag, variable in (
+        ("--http-port", HTTP_PORT_VARIABLE),
+        ("--metrics-port", METRICS_PORT_VARIABLE),
+    ):
+        if os.environ.get(variable):
+            command += [flag, os.environ[variable]]
     ui_public_path = ui_public_path or config.ui_public_path()
     if ui_public_path:
         command += ["--ui-public-path", ui_public_path]

@@ -20,30 +20,17 @@ display, chart, check and guard:
 - outcomes: what a workflow came to, in one line (the deep dives' self-checks)
 - schedules: the ledger report schedule's runs as a table, and its delete (08)
 
-Everything a notebook imports is importable from here.
+Everything a notebook imports is importable from here, and imported when first asked for:
+`from order_management.notebook import self_check` loads the module of `self_check` only, not
+the widgets, charts or replays of other notebooks (every kernel pays for what it imports).
 """
 
-from order_management.notebook.cell_errors import ONE_LINE_ERRORS, install_error_display
-from order_management.notebook.code import show_code
-from order_management.notebook.display import (
-    WebLink,
-    explain_approval,
-    new_order_id,
-    terminate_if_running,
-    time_allowed,
-    watch_status,
-    web_ui_link,
-    workflow_link,
-)
-from order_management.notebook.exercises import (
-    NotYet,
-    confirmation_queue,
-    gift_note_queue,
-    self_check,
-    try_confirmation,
-    try_gift_note,
-    try_retry_policy,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Every notebook connects and runs its worker through kernel_worker, so it is imported now.
 from order_management.notebook.kernel_worker import (
     QUERY_TIMEOUT_SECONDS,
     KernelWorker,
@@ -55,29 +42,106 @@ from order_management.notebook.kernel_worker import (
     start_worker,
     stop_worker,
 )
-from order_management.notebook.learner_code import (
-    answers_of,
-    change_module,
-    mistake_expected,
-    replay_line,
-    result_or_reason,
-    side_by_side,
-)
-from order_management.notebook.outcomes import outcome
-from order_management.notebook.parameters import InvalidParameter, check_parameters
-from order_management.notebook.preflight import (
-    Check,
-    environment_checks,
-    print_checks,
-    server_checks,
-)
-from order_management.notebook.terminal import (
-    print_signal_command,
-    signal_from_terminal_later,
-    temporal_cli,
-    temporal_command,
-)
-from order_management.notebook.widgets import ApprovalPanel, approval_panel
+
+if TYPE_CHECKING:
+    from order_management.notebook.cell_errors import (
+        ONE_LINE_ERRORS,
+        install_error_display,
+    )
+    from order_management.notebook.code import (
+        show_code,
+    )
+    from order_management.notebook.display import (
+        WebLink,
+        explain_approval,
+        new_order_id,
+        terminate_if_running,
+        time_allowed,
+        watch_status,
+        web_ui_link,
+        workflow_link,
+    )
+    from order_management.notebook.exercises import (
+        NotYet,
+        confirmation_queue,
+        gift_note_queue,
+        self_check,
+        try_confirmation,
+        try_gift_note,
+        try_retry_policy,
+    )
+    from order_management.notebook.learner_code import (
+        answers_of,
+        change_module,
+        mistake_expected,
+        replay_line,
+        result_or_reason,
+        side_by_side,
+    )
+    from order_management.notebook.outcomes import (
+        outcome,
+    )
+    from order_management.notebook.parameters import (
+        InvalidParameter,
+        check_parameters,
+    )
+    from order_management.notebook.preflight import (
+        Check,
+        environment_checks,
+        print_checks,
+        server_checks,
+    )
+    from order_management.notebook.terminal import (
+        print_signal_command,
+        signal_from_terminal_later,
+        temporal_cli,
+        temporal_command,
+    )
+    from order_management.notebook.widgets import (
+        ApprovalPanel,
+        approval_panel,
+    )
+
+# Each name, and the module of this package that defines it.
+_HOMES: dict[str, str] = {
+    "ONE_LINE_ERRORS": "cell_errors",
+    "install_error_display": "cell_errors",
+    "show_code": "code",
+    "WebLink": "display",
+    "explain_approval": "display",
+    "new_order_id": "display",
+    "terminate_if_running": "display",
+    "time_allowed": "display",
+    "watch_status": "display",
+    "web_ui_link": "display",
+    "workflow_link": "display",
+    "NotYet": "exercises",
+    "confirmation_queue": "exercises",
+    "gift_note_queue": "exercises",
+    "self_check": "exercises",
+    "try_confirmation": "exercises",
+    "try_gift_note": "exercises",
+    "try_retry_policy": "exercises",
+    "answers_of": "learner_code",
+    "change_module": "learner_code",
+    "mistake_expected": "learner_code",
+    "replay_line": "learner_code",
+    "result_or_reason": "learner_code",
+    "side_by_side": "learner_code",
+    "outcome": "outcomes",
+    "InvalidParameter": "parameters",
+    "check_parameters": "parameters",
+    "Check": "preflight",
+    "environment_checks": "preflight",
+    "print_checks": "preflight",
+    "server_checks": "preflight",
+    "print_signal_command": "terminal",
+    "signal_from_terminal_later": "terminal",
+    "temporal_cli": "terminal",
+    "temporal_command": "terminal",
+    "ApprovalPanel": "widgets",
+    "approval_panel": "widgets",
+}
 
 __all__ = [
     "ONE_LINE_ERRORS",
@@ -127,3 +191,17 @@ __all__ = [
     "replay_line",
     "side_by_side",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines `name` when a cell first asks for it (PEP 562)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from order_management import sdk_internals
+from order_management.progress import record as progress
 from order_management.sdk_errors import ANY_WORKER, EXPLAINED, explain
 
 _RED, _RESET = "\x1b[0;31m", "\x1b[0m"
@@ -89,6 +90,7 @@ def _worker_hint() -> str:
 def _show_error(
     shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None
 ) -> None:
+    progress.error_seen(f"{etype.__name__}: {one_line(value)}")
     if isinstance(value, NameError):  # the usual short trace, then the likely cause
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
         print(

@@ -45,6 +45,7 @@ from order_management.exercise_workflows import (
 )
 from order_management.local import config
 from order_management.notebook.display import web_ui_link
+from order_management.progress import record as progress
 from order_management.sdk_internals import workflow_handlers
 from order_management.shared import Order
 from order_management.worker import start_polling
@@ -81,6 +82,7 @@ def self_check(answer: Any, expected: Any, *, hint: str, task: str | None = None
     if not right:
         raise NotYet(f"Not quite yet (your answer: {answer!r}). Hint: {hint}")
     print("Well done: that is right!")
+    progress.exercise_passed(task or hint)
 
 
 # 01: the learner's activity on the learner's worker

@@ -29,6 +29,7 @@ from order_management.errors import WorkshopError
 from order_management.local import config
 from order_management.local.connection import connect, ensure_local_server
 from order_management.notebook.cell_errors import install_error_display
+from order_management.progress import record as progress
 from order_management.worker import build_worker, start_polling
 
 QUERY_TIMEOUT_SECONDS = 20.0
@@ -149,14 +150,17 @@ def show_connection(client: Client) -> None:
 
 async def run_in_background(worker: Worker) -> None:
     """Run the cell's `worker` as a background task of this kernel (in place of the one a
-    previous run of the cell started), once it polls."""
+    previous run of the cell started), once it polls. The learner's progress is recorded
+    from here on (`order_management.progress`)."""
     _say_polling(await kernel_worker.run(worker))
+    await progress.kernel_connected(worker.client)
 
 
 async def connect_and_show() -> Client:
     """Connect (starting the local dev server if nothing answers) and print where to look."""
     prepare_shell()
     client = await connect()
+    await progress.kernel_connected(client)
     show_connection(client)
     return client
 

@@ -11,6 +11,9 @@ whatever happens.
   refused; the instructor opens an attendee's JupyterLab. An attendee who stops their server
   from the hub's page leaves nothing running. After `make room-stop` none of the hub, the
   proxy, the Jupyter servers, the kernels or the dev servers is left.
+- Three attendees and the instructor's view: all three listed with their notebook, the one
+  who started an order no worker polls for marked STUCK with a link that opens it in their
+  Web UI; an attendee is refused the view.
 - A room pointed at a shared server (the session's dev server stands in for a cluster) gives
   each attendee a namespace of their own, and their orders land there.
 """
@@ -18,6 +21,7 @@ whatever happens.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pwd
 import re
@@ -38,7 +42,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from order_management.hosting.room import processes
-from order_management.hosting.room.settings import namespace_of, system_user
+from order_management.hosting.room.settings import DEFAULT_ROOM_DIR, namespace_of, system_user
 from tests.helpers.browser import (
     CHROMIUM,
     KERNEL_READY_SECONDS,
@@ -104,10 +108,11 @@ def make(target: str, room: Room, seconds: float) -> str:
 
 
 def _free_room_port() -> int:
-    """A port for the hub whose next two (the hub's API, the proxy's API) are free too."""
+    """A port for the hub whose next three (the hub's API, the proxy's, the instructor's view)
+    are free too."""
     while True:
         port = free_port()
-        if bindable(port + 1) and bindable(port + 2):
+        if all(bindable(port + n) for n in (1, 2, 3)):
             return port
 
 
@@ -285,6 +290,27 @@ def dev_server_port(name: str) -> int:
     raise AssertionError(f"no Jupyter server of {name}")
 
 
+def room_program(room: Room, name: str) -> str:
+    """A program of the room's shared environment, which every attendee may run."""
+    return str(Path(room.environment.get("ROOM_ENV", DEFAULT_ROOM_DIR / "env")) / "bin" / name)
+
+
+def start_order_as(room: Room, attendee: str, workflow_id: str) -> None:
+    """The attendee starts a workflow on their own dev server (no worker: it waits there)."""
+    address = f"127.0.0.1:{dev_server_port(attendee)}"
+    done = subprocess.run(
+        ["runuser", "-u", system_user(attendee), "--", room_program(room, "temporal")]
+        + ["workflow", "start", "--address", address, "--type", "OrderWorkflow"]
+        + ["--task-queue", "nobody-polls", "--workflow-id", workflow_id, "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["workflowId"] == workflow_id
+
+
 def left_running_by(name: str) -> int:
     """A process the attendee started and left running (as a worker started from a terminal
     would be); its pid."""
@@ -389,6 +415,78 @@ async def test_two_attendees_each_see_their_own_orders_and_nothing_of_the_other(
         assert not {pid: command for pid, command in running.items() if processes.alive(pid)}
         log = room.hub_log.read_text()
         assert room.password not in log and room.instructor_password not in log
+
+
+def record_opened_as(room: Room, attendee: str, notebook: str) -> None:
+    """The attendee's kernel records that they opened `notebook`, its progress worker running
+    until the progress workflow has taken the signal (as a kernel's hook and worker do)."""
+    code = (
+        "import asyncio\n"
+        "from temporalio.client import Client\n"
+        "from order_management.progress import record\n"
+        "from order_management.worker import polling\n"
+        "async def main():\n"
+        f"    client = await Client.connect('127.0.0.1:{dev_server_port(attendee)}')\n"
+        "    async with polling(record.progress_worker(client)):\n"
+        f"        await record.send(client, 'notebook_opened', {notebook!r})\n"
+        "        await record.read_progress(client)\n"
+        "asyncio.run(main())\n"
+        # Past the SDK's crash at interpreter teardown (sdk-python issue #300).
+        "import os; os._exit(0)\n"
+    )
+    subprocess.run(
+        ["runuser", "-u", system_user(attendee), "--", room_program(room, "python"), "-I"]
+        + ["-c", code],
+        check=True,
+        timeout=60,
+        cwd="/",
+    )
+
+
+async def instructors_view(browser: Browser, room: Room) -> Page:
+    """The instructor logs in to the admin page and follows its link to the instructor's view."""
+    page = await new_attendee_page(browser)
+    await submit_login(page, room, INSTRUCTOR, room.instructor_password, then="admin")
+    await page.locator("#instructor-view").click()
+    await page.wait_for_url(re.compile(r"/services/instructor/"), timeout=LOGIN_SECONDS * 1000)
+    return page
+
+
+async def test_the_instructor_sees_every_attendee_and_who_is_stuck() -> None:
+    """Three attendees log in and open notebook 01; one starts an order on a task queue that no
+    worker polls. The instructor's view lists all three with their notebook, marks that one
+    STUCK with a link to the order in their Web UI, which opens it; no attendee may open the
+    view."""
+    suffix = secrets.token_hex(2)
+    names = [f"{first}-{suffix}" for first in ("eva", "fay", "gus")]
+    stuck_one, order = names[1], f"order-workflow-STUCK-{suffix}"
+    with running_room() as room:
+        async with chromium() as browser:
+            pages = {name: await new_attendee_page(browser) for name in names}
+            await asyncio.gather(*(log_in(pages[name], room, name) for name in names))
+            for name in names:
+                record_opened_as(room, name, "01_first_order")
+            start_order_as(room, stuck_one, order)
+
+            assert await refused(pages[names[0]], f"{room.url}services/instructor/")
+            async with step(pages[names[0]], "room-instructor-view"):
+                view = await instructors_view(browser, room)
+                rows = {name: view.locator(f"tr[data-attendee='{name}']") for name in names}
+                # The view refreshes itself every few seconds: the order shows up stuck there.
+                stuck = rows[stuck_one].locator("a", has_text=order)
+                await stuck.wait_for(timeout=UI_SECONDS * 1000)
+                assert "waits for a worker" in await stuck.inner_text()
+                for name in names:
+                    text = await rows[name].inner_text()
+                    assert "up" in text and "01_first_order" in text, text
+                    assert ("STUCK" in text) == (name == stuck_one), text
+                link = await stuck.get_attribute("href")
+                assert link == f"/user/{stuck_one}/temporal/namespaces/default/workflows/{order}"
+                await view.goto(room.url.rstrip("/") + link)
+                authorize = view.get_by_role("button", name="Authorize")
+                if await authorize.count():
+                    await authorize.click()
+                await view.get_by_text(order).first.wait_for(timeout=UI_SECONDS * 1000)
 
 
 async def holds(address: str, namespace: str, workflow_id: str) -> bool:

@@ -5,7 +5,9 @@ created the first time she logs in. Her home is hers alone (0700: Debian's `user
 world-readable), and holds a fresh copy of the notebooks and her dev server's SQLite file.
 
 Her dev server needs ports no one else takes, also after a hub restart: they follow from her
-uid, gRPC at `port_base + offset` and the Web UI 1000 above it (`config.UI_PORT_OFFSET`).
+uid, gRPC at `port_base + offset`, the Web UI 1000 above it (`config.UI_PORT_OFFSET`), the
+HTTP API 2000 above and the metrics endpoint 3000 above, so that the firewall can close them
+all before the server starts.
 Every user the room creates is listed in the hub's state folder, so that stopping the room
 sweeps their processes and `remove` deletes exactly them.
 """
@@ -50,6 +52,22 @@ class Attendee:
     def notebooks(self) -> Path:
         return self.home / "notebooks"
 
+    @property
+    def http_port(self) -> int:
+        """The dev server's HTTP API (the same API as gRPC, as JSON)."""
+        return self.temporal_port + 2 * UI_PORT_OFFSET
+
+    @property
+    def metrics_port(self) -> int:
+        """The dev server's Prometheus `/metrics` endpoint."""
+        return self.temporal_port + 3 * UI_PORT_OFFSET
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """Every fixed port of the attendee's dev server: gRPC, Web UI, HTTP API, metrics."""
+        ui = self.temporal_port + UI_PORT_OFFSET
+        return (self.temporal_port, ui, self.http_port, self.metrics_port)
+
 
 def ensure_attendee(settings: RoomSettings, name: str) -> Attendee:
     """The attendee `name`, created with a private home and the notebooks if new."""
@@ -63,11 +81,16 @@ def ensure_attendee(settings: RoomSettings, name: str) -> Attendee:
         uid=entry.pw_uid,
         gid=entry.pw_gid,
         home=Path(entry.pw_dir),
-        temporal_port=settings.port_base + _offset(entry.pw_uid),
+        temporal_port=port_of(settings, system_name),
     )
     if not attendee.notebooks.exists():
         _copy_notebooks(settings, attendee)
     return attendee
+
+
+def port_of(settings: RoomSettings, system_name: str) -> int:
+    """The gRPC port of an existing attendee's dev server."""
+    return settings.port_base + _offset(pwd.getpwnam(system_name).pw_uid)
 
 
 def _create_user(settings: RoomSettings, system_name: str) -> pwd.struct_passwd:

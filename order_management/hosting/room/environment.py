@@ -24,6 +24,10 @@ from order_management.hosting.room.settings import RoomSettings, SettingsError, 
 PROJECT = Path(__file__).resolve().parents[3]
 PROJECT_NAME = "order-management-workshop"  # pyproject.toml's [project] name
 PROXY_PACKAGE = "configurable-http-proxy@5.3.0"
+# jsonschema checks the "iri" format with rfc3987-syntax when it is installed, which builds a
+# grammar as it is imported: a second of CPU in every Jupyter server's start, for a format
+# none of the schemas Jupyter validates uses. The rest of uv.lock is installed as locked.
+SKIPPED_PACKAGES = ["--no-install-package", "rfc3987-syntax"]
 
 
 class RoomSetupError(WorkshopError, RuntimeError):
@@ -96,14 +100,14 @@ def _install_workshop(environment: Path) -> None:
     }
     # Not editable: the attendees' environment must not depend on where this checkout is
     # (it may be under /root) nor change when someone edits it. The workshop itself is
-    # rebuilt every time (a few seconds): uv would not notice a change to its code.
+    # rebuilt every time (a few seconds): uv would not notice a change to its code. Exact:
+    # what uv.lock (less SKIPPED_PACKAGES) lists, nothing left from an earlier room.
     _run(
         [
             uv,
             "sync",
             "--quiet",
             "--locked",
-            "--inexact",
             "--no-editable",
             "--extra",
             "room",
@@ -111,6 +115,10 @@ def _install_workshop(environment: Path) -> None:
             sys.executable,
             "--reinstall-package",
             PROJECT_NAME,
+            # Attendees cannot write the environment, so without this every kernel and
+            # Jupyter server of theirs compiles the packages it imports again, each time.
+            "--compile-bytecode",
+            *SKIPPED_PACKAGES,
         ],
         settings,
     )

@@ -9,10 +9,12 @@ process the hub starts (proxy, culler, attendees' servers) inherits them.
 
 import os
 import sys
+from pathlib import Path
 
+from order_management.hosting.room.dashboard import SERVICE_NAME
 from order_management.hosting.room.environment import proxy_command
 from order_management.hosting.room.settings import NAME_PATTERN, room_settings
-from order_management.hosting.room.spawner import AttendeeSpawner
+from order_management.hosting.room.spawner import AttendeeSpawner, shared_server_settings
 
 room = room_settings()
 
@@ -41,6 +43,8 @@ c.Spawner.default_url = "/lab"
 # A first login creates the user and copies the notebooks before JupyterLab starts.
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 60
+# Each poll also closes the ports an attendee's processes newly listen on (see firewall).
+c.Spawner.poll_interval = 10
 
 # Servers idle for ROOM_IDLE_MINUTES are stopped (their processes swept); homes stay.
 c.JupyterHub.services = [
@@ -53,12 +57,32 @@ c.JupyterHub.services = [
             f"--timeout={room.idle_minutes * 60}",
             f"--cull-every={min(300, room.idle_minutes * 30)}",
         ],
-    }
+    },
+    # The instructor's view (dashboard): behind the hub's login, which lets admins alone in
+    # (JupyterHub gives `access:services` to admins only); linked from the admin page.
+    {
+        "name": SERVICE_NAME,
+        "url": f"http://127.0.0.1:{room.dashboard_port}",
+        "command": [sys.executable, "-m", "order_management.hosting.room.dashboard"],
+        "oauth_no_confirm": True,
+        # A managed service inherits little of the hub's environment: the room's settings and
+        # its shared Temporal server, if any, are passed on.
+        "environment": {
+            **{key: value for key, value in os.environ.items() if key.startswith("ROOM_")},
+            **shared_server_settings(),
+        },
+    },
 ]
+c.JupyterHub.template_paths = [str(Path(__file__).with_name("templates"))]
 c.JupyterHub.load_roles = [
     {
         "name": "idle-culler",
         "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
         "services": ["idle-culler"],
-    }
+    },
+    {
+        "name": SERVICE_NAME,
+        "scopes": ["list:users", "read:users", "read:servers"],
+        "services": [SERVICE_NAME],
+    },
 ]

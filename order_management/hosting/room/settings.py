@@ -36,7 +36,8 @@ class RoomSettings:
     """The shared environment: Python, the workshop, JupyterHub, configurable-http-proxy."""
     ip: str
     port: int
-    """The address attendees open; the hub's own API and the proxy's take the next two ports."""
+    """The address attendees open; the hub's API, the proxy's and the instructor's view take the
+    next three ports."""
     instructor: str
     idle_minutes: int
     port_base: int
@@ -61,6 +62,11 @@ class RoomSettings:
     @property
     def proxy_api_port(self) -> int:
         return self.port + 2
+
+    @property
+    def dashboard_port(self) -> int:
+        """The instructor's view (a hub service, reached through the hub's proxy)."""
+        return self.port + 3
 
     def namespace(self, name: str) -> str:
         """The attendee's namespace on the room's shared Temporal server."""

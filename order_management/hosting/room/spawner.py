@@ -10,8 +10,9 @@ environment. It tells her Jupyter server where her Temporal is:
 - a room pointed at a shared server (TEMPORAL_ADDRESS set for `make room`): the room's
   connection settings and `TEMPORAL_NAMESPACE=workshop-alice`, created here if missing.
 
-Her dev server's ports are closed to the other attendees where iptables is installed (see
-firewall).
+Every port she listens on is closed to the other attendees where iptables is installed (see
+firewall): her dev server's fixed ports before it starts, and the ports her processes pick at
+random (the dev server's internal services, kernels) once they listen, then at every poll.
 
 When her server stops, every process she still runs is ended: kernels, workers and dev
 servers outlive a single-user server otherwise.
@@ -29,6 +30,11 @@ from order_management.hosting.room import firewall, processes
 from order_management.hosting.room.attendees import ensure_attendee
 from order_management.hosting.room.namespaces import ensure_namespace
 from order_management.hosting.room.settings import RoomSettings, room_settings, system_user
+from order_management.local.devserver import HTTP_PORT_VARIABLE, METRICS_PORT_VARIABLE
+
+# How long after her server's start her dev server's internal ports are looked for: it starts
+# them with the Jupyter server, before that takes a request.
+LISTENERS_SECONDS = 60.0
 
 
 def shared_server_settings() -> dict[str, str]:
@@ -54,7 +60,10 @@ class AttendeeSpawner(LocalProcessSpawner):
         else:
             await self._close_ports(room)
         self.notebook_dir = str(self.attendee.notebooks)
-        return await super().start()
+        address = await super().start()
+        if firewall.available():
+            self._closing = asyncio.ensure_future(self._close_listening_once_up(room))
+        return address
 
     async def _close_ports(self, room: RoomSettings) -> None:
         # A room without the rule still works: the README names the risk.
@@ -71,6 +80,31 @@ class AttendeeSpawner(LocalProcessSpawner):
             reason,
             self.user.name,
         )
+
+    async def _close_listening_once_up(self, room: RoomSettings) -> None:
+        """Close her dev server's internal ports as soon as its gRPC port listens (and a
+        moment more: it opens the internal ones around the same time)."""
+        deadline = asyncio.get_running_loop().time() + LISTENERS_SECONDS
+        while asyncio.get_running_loop().time() < deadline:
+            held = await asyncio.to_thread(firewall.listening_ports, self.attendee.uid)
+            if self.attendee.temporal_port in held:
+                await asyncio.sleep(1)
+                break
+            await asyncio.sleep(0.5)
+        await self._close_listening(room)
+
+    async def _close_listening(self, room: RoomSettings) -> None:
+        try:
+            await asyncio.to_thread(firewall.close_listening, room, self.attendee)
+        except firewall.FirewallError as err:
+            self.log.warning("Ports of %s left open: %s", self.user.name, err)
+
+    async def poll(self) -> int | None:
+        status = await super().poll()
+        attendee = getattr(self, "attendee", None)
+        if status is None and attendee and firewall.available():
+            await self._close_listening(room_settings())
+        return status
 
     def make_preexec_fn(self, name: str):
         return set_user_setuid(system_user(name))
@@ -91,6 +125,8 @@ class AttendeeSpawner(LocalProcessSpawner):
             env.update(shared, TEMPORAL_NAMESPACE=room.namespace(self.user.name))
         else:
             env["TEMPORAL_ADDRESS"] = f"localhost:{self.attendee.temporal_port}"
+            env[HTTP_PORT_VARIABLE] = str(self.attendee.http_port)
+            env[METRICS_PORT_VARIABLE] = str(self.attendee.metrics_port)
         return env
 
     async def run_post_stop_hook(self) -> None:
@@ -99,3 +135,6 @@ class AttendeeSpawner(LocalProcessSpawner):
         if leftovers:
             self.log.info("Ending %d processes %s left running", len(leftovers), self.user.name)
             await asyncio.to_thread(processes.end, leftovers)
+        attendee = getattr(self, "attendee", None)
+        if attendee and not shared_server_settings() and firewall.available():
+            await asyncio.to_thread(firewall.reopen, room_settings(), attendee)

@@ -1,0 +1,118 @@
+"""The learner's progress workflow on a real dev server: signals are recorded, a query reads
+them, continue-as-new keeps the state while it shortens the history, and a new worker (a
+restarted kernel) finds everything where the last one left it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError
+
+from order_management.progress import record
+from order_management.progress.table import progress_frame
+from order_management.progress.workflow import (
+    MAX_HISTORY_EVENTS,
+    PROGRESS_WORKFLOW_ID,
+    ExercisePassed,
+    LearnerProgress,
+    Progress,
+)
+from order_management.worker import polling
+
+SETTLE_SECONDS = 20
+SIGNALS = MAX_HISTORY_EVENTS + 10
+
+
+@pytest.fixture
+async def fresh(dev_client: Client) -> AsyncIterator[WorkflowHandle]:
+    """No progress workflow before the test, none after it."""
+    handle = dev_client.get_workflow_handle(PROGRESS_WORKFLOW_ID)
+    for _ in range(2):
+        try:
+            await handle.terminate("a test starts afresh")
+        except RPCError:
+            pass
+    yield handle
+    await record.stop_progress_worker()
+    try:
+        await handle.terminate("the test is over")
+    except RPCError:
+        pass
+
+
+async def progress_of(handle: WorkflowHandle) -> Progress:
+    return await handle.query(LearnerProgress.progress)
+
+
+async def test_signals_are_recorded_and_a_query_reads_them(
+    dev_client: Client, fresh: WorkflowHandle
+) -> None:
+    async with polling(record.progress_worker(dev_client)):
+        await record.send(dev_client, "notebook_opened", "01_first_order")
+        await record.send(
+            dev_client, "exercise_passed", ExercisePassed("01_first_order", "count the events")
+        )
+        await record.send(dev_client, "notebook_finished", "01_first_order")
+        await record.send(dev_client, "notebook_opened", "02_human_approval")
+        progress = await progress_of(fresh)
+    assert progress.opened == ["01_first_order", "02_human_approval"]
+    assert progress.finished == ["01_first_order"]
+    assert progress.passed == {"01_first_order": ["count the events"]}
+    assert progress.current == "02_human_approval"
+    table = progress_frame(progress)
+    assert table.loc["01_first_order", "exercises passed"] == 1
+    assert table.loc["01_first_order", "finished"] == "✓"
+
+
+async def test_the_hooks_record_from_a_kernel_without_raising(
+    dev_client: Client, fresh: WorkflowHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(record.SESSION_VARIABLE, "notebooks/03_failures_and_compensation.ipynb")
+    await record.kernel_connected(dev_client)
+    record.exercise_passed("refund the payment")
+    record.error_seen("ActivityError: the payment service is down")
+    progress = await record.read_progress(dev_client)
+    assert progress.current == "03_failures_and_compensation"
+    assert progress.passed == {"03_failures_and_compensation": ["refund the payment"]}
+    assert progress.last_error == "ActivityError: the payment service is down"
+    # The memo carries the same, for a reader without a worker (the instructor's view).
+    memo = await record.memo_progress(dev_client)
+    assert memo is not None and memo["last_error"] == progress.last_error
+
+
+async def test_continue_as_new_keeps_the_state_and_shortens_the_history(
+    dev_client: Client, fresh: WorkflowHandle
+) -> None:
+    async with polling(record.progress_worker(dev_client)):
+        await record.send(dev_client, "notebook_opened", "00_setup")
+        first_run = (await fresh.describe()).run_id
+        # Every signal adds at least its own event to the history: this many pass the limit
+        # (the workflow continues as new at least once).
+        for number in range(SIGNALS):
+            await record.send(
+                dev_client, "exercise_passed", ExercisePassed("05_testing_workflows", f"t{number}")
+            )
+        progress = await progress_of(fresh)
+        description = await fresh.describe()
+        history = await fresh.fetch_history()
+    assert description.run_id != first_run
+    assert description.status == WorkflowExecutionStatus.RUNNING
+    assert len(history.events) < MAX_HISTORY_EVENTS
+    assert progress.opened == ["00_setup"]
+    assert len(progress.passed["05_testing_workflows"]) == SIGNALS
+
+
+async def test_a_new_worker_finds_the_progress_a_stopped_one_left(
+    dev_client: Client, fresh: WorkflowHandle
+) -> None:
+    async with polling(record.progress_worker(dev_client)):
+        await record.send(dev_client, "notebook_opened", "04_durability")
+    # No worker now (a kernel restarting): the signal waits in the workflow's history.
+    await record.send(dev_client, "exercise_passed", ExercisePassed("04_durability", "kill it"))
+    async with polling(record.progress_worker(dev_client)):
+        progress = await asyncio.wait_for(progress_of(fresh), SETTLE_SECONDS)
+    assert progress.opened == ["04_durability"]
+    assert progress.passed == {"04_durability": ["kill it"]}
