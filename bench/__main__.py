@@ -41,7 +41,7 @@ from bench.measure import (
 from order_management.local import devserver
 from order_management.notebook.worker_process import WorkerProcess
 from order_management.worker import build_worker, polling
-from tests.conftest import REPO, free_port
+from tests.helpers.servers import REPO, free_port
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 WARMUP_RUNS = 5
