@@ -57,12 +57,18 @@ site: $(SITE_STAMP)
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
 
+# pytest-xdist worker processes. The suite mostly waits (on servers, kernels, Chromium,
+# timeouts a lesson waits out), so more workers than cores pay off; the README's "Tests" has
+# the measurements. `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 4
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS)
+
 test: setup-test
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 # The fast tier: unit and time-skipping tests, no notebook, browser, room or fresh venv.
 test-fast: setup-test
-	$(BIN)/python -m pytest tests --ignore=tests/integration
+	$(PYTEST) tests --ignore=tests/integration
 
 lint: setup-test
 	$(BIN)/ruff check .

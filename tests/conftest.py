@@ -8,6 +8,11 @@
 
 Helpers that tests import live in tests/helpers/; the slow tier's fixtures in
 tests/integration/conftest.py.
+
+`make test` runs the tests in parallel with pytest-xdist (`--dist loadgroup`): each worker
+process has its own servers, ports (`free_port`) and state folder (`isolated_state`), and a
+module's tests run in order on one worker, sharing its module fixtures, unless the module is
+marked `spread`.
 """
 
 from __future__ import annotations
@@ -31,6 +36,15 @@ from tests.helpers.servers import RunningServer, free_port
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One xdist group per module, but for the modules marked `spread` (independent tests,
+    each long: the notebook runs) and tests already in a group."""
+    for item in items:
+        if not (item.get_closest_marker("spread") or item.get_closest_marker("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(scope="session", autouse=True)

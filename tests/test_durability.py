@@ -25,6 +25,10 @@ from order_management.shared import OrderStatus, make_order
 from order_management.workflow import STEP_TIMEOUT, OrderWorkflow
 from tests.helpers.servers import RunningServer, free_port, running_worker
 
+# Independent tests, each waiting out real restarts and kills: xdist may run them on
+# different workers.
+pytestmark = pytest.mark.spread
+
 WAIT_SECONDS = 30.0
 
 

@@ -36,6 +36,10 @@ from order_management.orders import OrderError, await_result, place_order, send_
 from order_management.shared import OrderStatus, make_order
 from tests.helpers.servers import free_port, running_worker
 
+# Independent tests, each waiting out real restarts and kills: xdist may run them on
+# different workers.
+pytestmark = pytest.mark.spread
+
 
 async def test_a_worker_stopped_mid_activity_leaves_the_retry_waiting_for_the_next(
     dev_client: Client, ledger: object, task_queue: str, order_id: str

@@ -25,6 +25,10 @@ PACKAGE_DIR = REPO / "order_management"
 PYTHON = sys.executable
 SEED_ADDRESS = "localhost:7233"
 
+# Each test runs its own processes: xdist may hand them to different workers (each worker
+# its own dev server, so the seed's fixed workflow ids never meet).
+pytestmark = pytest.mark.spread
+
 
 def run(
     args: list[str],

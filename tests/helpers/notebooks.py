@@ -207,21 +207,24 @@ def run_cells(
     return outputs
 
 
-def worker_processes_alive() -> list[str]:
-    """Worker processes started from this checkout (others' test runs may share the machine)."""
+def worker_processes_alive(server: NotebookServer) -> list[str]:
+    """Worker processes that kernels of `server` started: those talking to its Temporal address.
+    Other test runs, and other xdist workers' notebooks, may have workers of their own."""
     listed = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
     return [
         line
         for line in listed.splitlines()
-        if "-m order_management.worker" in line and _runs_in_this_checkout(line.split()[0])
+        if "-m order_management.worker" in line and _talks_to(line.split()[0], server)
     ]
 
 
-def _runs_in_this_checkout(pid: str) -> bool:
+def _talks_to(pid: str, server: NotebookServer) -> bool:
+    """True when the process `pid` was started with `server`'s TEMPORAL_ADDRESS."""
     try:
-        return Path(f"/proc/{pid}/cwd").resolve().is_relative_to(REPO)
+        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     except OSError:  # gone meanwhile
         return False
+    return f"TEMPORAL_ADDRESS={server.env['TEMPORAL_ADDRESS']}".encode() in environment
 
 
 def committed(name: str) -> Any:

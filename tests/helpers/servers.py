@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import sys
@@ -22,8 +23,9 @@ BIN = Path(sys.executable).parent
 
 
 # Below Linux's ephemeral range (32768-60999), so an outgoing connection's local port can
-# never take a server's port between the check and the server's bind.
-_PORT_RANGE = (15000, 31000 - config.UI_PORT_OFFSET)
+# never take a server's port between the check and the server's bind: blocks of 2000 ports,
+# a server's gRPC port in the first half and its Web UI companion (+1000) in the second.
+_FIRST_PORT, _BLOCK, _BLOCKS = 15000, 2 * config.UI_PORT_OFFSET, 8
 
 
 def bindable(port: int) -> bool:
@@ -36,11 +38,22 @@ def bindable(port: int) -> bool:
 
 
 def free_port() -> int:
-    """A free port whose Web UI companion (port + 1000) is free too."""
+    """A free port whose Web UI companion (port + 1000) is free too; under pytest-xdist, from
+    blocks of this worker's own, so two workers never pick the same port at the same moment."""
     while True:
-        port = random.randrange(*_PORT_RANGE)
+        block = random.choice(_own_blocks())
+        port = _FIRST_PORT + block * _BLOCK + random.randrange(config.UI_PORT_OFFSET)
         if bindable(port) and bindable(port + config.UI_PORT_OFFSET):
             return port
+
+
+def _own_blocks() -> list[int]:
+    """This xdist worker's blocks (gw1 of 3 workers: blocks 1, 4 and 7); all without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"...; unset: no xdist
+    if not worker:
+        return list(range(_BLOCKS))
+    workers = min(int(os.environ["PYTEST_XDIST_WORKER_COUNT"]), _BLOCKS)
+    return list(range(int(worker.removeprefix("gw")) % workers, _BLOCKS, workers))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from tests.helpers.notebooks import (
     worker_processes_alive,
 )
 
-pytestmark = pytest.mark.notebook
+pytestmark = [pytest.mark.notebook, pytest.mark.spread]
 
 
 @pytest.mark.parametrize("name", [n for n in NOTEBOOKS if n not in RUN_BY_THEIR_OWN_TESTS])
@@ -360,7 +360,7 @@ def test_a_bad_parameter_stops_at_setup_with_one_line(
 def test_durability_kill_cells_clicked_twice_leave_one_worker_then_none(
     notebook_server: NotebookServer,
 ) -> None:
-    before = worker_processes_alive()
+    before = worker_processes_alive(notebook_server)
     parameters = {"MOCK_DELAY_SECONDS": 1.0}
     *_, start_twice, kill_1, kill_2 = run_cells(
         "04_durability",
@@ -376,7 +376,8 @@ def test_durability_kill_cells_clicked_twice_leave_one_worker_then_none(
     # The second click on the start cell reused the process; the second kill needed a new one.
     assert "is polling" in start_twice and "Stopped the worker process" not in start_twice
     assert len(killed) == 2 and killed[0] != killed[1], kill_1 + kill_2
-    assert worker_processes_alive() == before  # none left once the kernel has shut down
+    # None left once the kernel has shut down.
+    assert worker_processes_alive(notebook_server) == before
 
 
 PICKER_NOT_AN_ACTIVITY = """
