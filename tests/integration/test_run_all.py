@@ -57,6 +57,8 @@ def setup_key_outputs(text: str) -> None:
     assert f"OK    Python                   {sys.version.split()[0]} at {sys.executable}" in text
     assert "OK    A tiny order" in text and "Order processed successfully" in text
     assert "All checks passed" in text
+    # The learner's progress, read by query from their progress workflow: a row per notebook.
+    assert "exercises passed" in text and "05_testing_workflows" in text, text
 
 
 def first_order_key_outputs(text: str) -> None:
