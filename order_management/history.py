@@ -460,8 +460,9 @@ def _workflow_row(workflow: Any) -> dict[str, Any]:
 
 
 def save_history(history: WorkflowHistory, folder: Path | str) -> Path:
-    """Write the history as JSON (the format the Web UI and `temporal workflow show
-    --output json` export) to `<folder>/<workflow id>.json`."""
+    """Write the history as JSON (`WorkflowHistory.to_json`, which `from_json` reads back, as
+    it reads the Web UI's download and `temporal workflow show --output json`) to
+    `<folder>/<workflow id>.json`."""
     path = Path(folder) / f"{history.workflow_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(history.to_json())

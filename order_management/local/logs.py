@@ -10,10 +10,13 @@ terminal, with colour codes. `install()` (run by `connection.connect()`) sends b
     every time: use workflow.now() instead (and workflow.sleep() to wait). The workflow waits
     and Temporal retries the task: see the pending workflow task in the Web UI: http://...
 
-(one line on screen). The server retries a failed workflow task at growing intervals (on the
-dev server: at once, then after about 10, 10, 15 and 20 s) and each retry logs its line
-again: a broken workflow shows about five lines in its first minute, fewer after. A repeat
-within `REPEAT_WINDOW_SECONDS` (the immediate retry) is dropped.
+(one line on screen). Temporal's Python SDK reports only the first failure of a workflow
+task to the server, which retries it at once; each later attempt is left to time out after the
+workflow task timeout (10 s unless the start sets one, longer from the 4th attempt). Each
+attempt that fails in Python code logs its line again: a broken workflow shows about five
+lines in its first minute, fewer after (a nondeterminism error, reported by the Rust core,
+shows on the first attempt only). A repeat within `REPEAT_WINDOW_SECONDS` (the immediate
+retry) is dropped.
 """
 
 from __future__ import annotations
