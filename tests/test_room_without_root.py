@@ -96,23 +96,36 @@ def _settings(room_dir: Path) -> RoomSettings:
 
 def test_the_firewall_rule_lets_only_the_attendee_and_root_reach_their_dev_server() -> None:
     ada = Attendee("jupyter-ada", uid=1234, gid=1234, home=Path("/home/ada"), temporal_port=13007)
-    rule = " ".join(firewall._rule(_settings(Path("/opt/room-a")), ada))
+    ports = ",".join(map(str, ada.ports))
+    rule = " ".join(firewall._rule(_settings(Path("/opt/room-a")), ada, ports, "block"))
     assert rule.startswith("OUTPUT -o lo -p tcp ")  # connections on this machine
-    assert "--dports 13007,14007 " in rule  # gRPC and the Web UI
+    # gRPC, the Web UI, the HTTP API and the metrics: every fixed port of her block.
+    assert f"--dports {ports} " in rule and "13007" in ports and "14007" in ports
     assert "! --uid-owner 0 " in rule and "! --uid-owner 1234 " in rule
     assert rule.endswith("-j REJECT --reject-with tcp-reset")
+    # A port that appears later (a kernel's, the dev server's internal ones) gets a rule too.
+    listener = " ".join(firewall._rule(_settings(Path("/opt/room-a")), ada, "40001", "listener"))
+    assert "--dport 40001 " in listener and "! --uid-owner 1234 " in listener
     # Each room's rules carry its name, so stopping one room leaves another's alone.
-    other_room = " ".join(firewall._rule(_settings(Path("/opt/room-b")), ada))
+    other_room = " ".join(firewall._rule(_settings(Path("/opt/room-b")), ada, ports, "block"))
     assert "/opt/room-a" in rule and "/opt/room-b" in other_room
 
 
 def _sleepers(shell: subprocess.Popen[bytes]) -> list[int]:
     """The shell's two `sleep` children, once both have started."""
     deadline = time.monotonic() + SWEEP_SECONDS
-    while len(found := processes.descendants(shell.pid)) < 2:
+    # A child is listed from its fork, while it is still `sh`: wait until both run `sleep`.
+    while len(found := [pid for pid in processes.descendants(shell.pid) if _runs_sleep(pid)]) < 2:
         assert time.monotonic() < deadline, "the shell did not start its two sleeps"
         time.sleep(0.05)
     return found
+
+
+def _runs_sleep(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes() == b"sleep\x00600\x00"
+    except OSError:  # gone meanwhile
+        return False
 
 
 def test_the_sweep_finds_what_a_process_started_and_ends_it_all() -> None:

@@ -3,8 +3,12 @@ time in a live kernel; and reading what they printed."""
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +22,26 @@ from nbclient.exceptions import CellExecutionError
 from tests.helpers.servers import BIN, REPO
 
 NOTEBOOK_DIR = REPO / "notebooks"
-
-
 SOLUTIONS = NOTEBOOK_DIR / "solutions"
+_kernel_dirs: dict[Path, Path] = {}
+
+
+def kernel_dir() -> Path:
+    """The folder this test process's kernels run in: a copy of the notebooks of its own.
+
+    Notebooks write files next to themselves (02's gift_note.py, 07's and 08's my_shop/, the
+    saved histories, 05's test file); xdist runs the same notebook in several worker
+    processes at once, and in one shared folder they would overwrite each other's. A test
+    that points NOTEBOOK_DIR at a folder of its own already has one.
+    """
+    if NOTEBOOK_DIR != REPO / "notebooks":
+        return NOTEBOOK_DIR
+    if NOTEBOOK_DIR not in _kernel_dirs:
+        copy = Path(tempfile.mkdtemp(prefix=f"notebooks-{os.getpid()}-")) / "notebooks"
+        shutil.copytree(NOTEBOOK_DIR, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        atexit.register(shutil.rmtree, copy.parent, ignore_errors=True)
+        _kernel_dirs[NOTEBOOK_DIR] = copy
+    return _kernel_dirs[NOTEBOOK_DIR]
 
 
 # Every notebook, in workshop order. A notebook missing here fails test_every_notebook_is_run.
@@ -121,7 +142,7 @@ def execute(nb: Any, server: NotebookServer) -> Run:
         nb,
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(kernel_dir())}},
     )
     started = time.monotonic()
     try:
@@ -155,7 +176,7 @@ def run_all_in_one_kernel(
         nb,
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(kernel_dir())}},
     )
     rounds = []
     with client.setup_kernel(env=server.env):
@@ -189,7 +210,7 @@ def run_cells(
         nb,
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(kernel_dir())}},
     )
     outputs = []
     with client.setup_kernel(env=server.env):
@@ -275,7 +296,7 @@ def check_with_answer(
         nb,
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(kernel_dir())}},
     )
     with client.setup_kernel(env=server.env):
         for cell in [c for c in nb.cells if c.id in setup_ids] + [exercise]:

@@ -18,7 +18,7 @@ from playwright.async_api import (
 from order_management.local import devserver
 from tests.helpers.browser import CHROMIUM, CHROMIUM_FLAGS, VIEWPORT
 from tests.helpers.lab import Lab, running_lab
-from tests.helpers.notebooks import CELL_TIMEOUT_SECONDS, NOTEBOOK_DIR, Kernel, NotebookServer
+from tests.helpers.notebooks import CELL_TIMEOUT_SECONDS, Kernel, NotebookServer, kernel_dir
 from tests.helpers.servers import BIN, free_port
 
 
@@ -44,7 +44,7 @@ def kernel(notebook_server: NotebookServer) -> Iterator[Kernel]:
         nbformat.v4.new_notebook(),
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(kernel_dir())}},
     )
     with client.setup_kernel(env=notebook_server.env):
         shell = Kernel(client)

@@ -25,11 +25,11 @@ from nbclient import NotebookClient
 
 from tests.helpers.notebooks import (
     CELL_TIMEOUT_SECONDS,
-    NOTEBOOK_DIR,
     SOLUTIONS,
     Kernel,
     NotebookServer,
     execute,
+    kernel_dir,
     load,
     output_text,
     run_all_in_one_kernel,
@@ -74,9 +74,9 @@ def assert_one_line(text: str) -> None:
 @pytest.fixture(autouse=True, scope="module")
 def notebooks_on_path() -> Iterator[None]:
     """The learner's modules, importable here as a kernel next to the notebooks sees them."""
-    sys.path.insert(0, str(NOTEBOOK_DIR))
+    sys.path.insert(0, str(kernel_dir()))
     yield
-    sys.path.remove(str(NOTEBOOK_DIR))
+    sys.path.remove(str(kernel_dir()))
     for module in [m for m in sys.modules if m == "my_shop" or m.startswith("my_shop.")]:
         del sys.modules[module]
 

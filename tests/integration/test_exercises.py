@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers.notebooks import NOTEBOOK_DIR, SOLUTIONS, Kernel
+from tests.helpers.notebooks import SOLUTIONS, Kernel, kernel_dir
 
 pytestmark = pytest.mark.notebook
 
@@ -131,7 +131,7 @@ self_check(answer, "Gift wrap, please",
 @pytest.fixture
 def gift_module(kernel: Kernel) -> Iterator[str]:
     yield GIFT_MODULE
-    (NOTEBOOK_DIR / f"{GIFT_MODULE}.py").unlink(missing_ok=True)
+    (kernel_dir() / f"{GIFT_MODULE}.py").unlink(missing_ok=True)
 
 
 def _gift_note(source: str) -> str:

@@ -13,9 +13,9 @@ from nbclient import NotebookClient
 
 from tests.helpers.notebooks import (
     CELL_TIMEOUT_SECONDS,
-    NOTEBOOK_DIR,
     Kernel,
     NotebookServer,
+    kernel_dir,
     temporal,
 )
 
@@ -105,7 +105,7 @@ def test_an_order_outlives_the_kernel_that_ran_it(
         nbformat.v4.new_notebook(),
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(kernel_dir())}},
     )
     with other.setup_kernel(env=notebook_server.env):
         order_id = (

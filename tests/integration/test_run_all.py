@@ -21,12 +21,12 @@ from nbclient.exceptions import CellExecutionError
 from tests.helpers.notebooks import (
     CELL_TIMEOUT_SECONDS,
     FAST_02,
-    NOTEBOOK_DIR,
     NOTEBOOKS,
     RUN_BY_THEIR_OWN_TESTS,
     NotebookServer,
     assert_no_worker_trouble,
     check_with_answer,
+    kernel_dir,
     load,
     output_text,
     run,
@@ -178,7 +178,7 @@ def histories_key_outputs(text: str) -> None:
     assert "order workflows on this server" in text
     # Saved as JSON, read back, and replayed.
     assert "Saved saved_histories/06_approved_order.json" in text
-    assert (NOTEBOOK_DIR / "saved_histories" / "06_approved_order.json").is_file()
+    assert (kernel_dir() / "saved_histories" / "06_approved_order.json").is_file()
     assert "(deterministic)" in text
     assert (
         "NOT deterministic: [TMPRL1100] Nondeterminism error: Activity type of scheduled "
@@ -343,7 +343,7 @@ def test_a_bad_parameter_stops_at_setup_with_one_line(
         nb,
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(kernel_dir())}},
     )
     with pytest.raises(CellExecutionError):
         client.execute(env=notebook_server.env)
@@ -463,7 +463,7 @@ def test_human_approval_live_demo_waits_for_the_instructors_own_signal(
         nb,
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(kernel_dir())}},
     )
     with client.setup_kernel(env=notebook_server.env):
         for index, cell in enumerate(nb.cells[: nb.cells.index(live) + 1]):
