@@ -12,7 +12,6 @@ import asyncio
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -473,39 +472,6 @@ def load_history(path: Path | str, workflow_id: str | None = None) -> WorkflowHi
     """A history saved as JSON; its workflow id is the file name unless given."""
     path = Path(path)
     return WorkflowHistory.from_json(workflow_id or path.stem, path.read_text())
-
-
-@dataclass(frozen=True)
-class ReplayOutcome:
-    """What replaying one history against today's workflow code found, in one line.
-
-    Superseded by `replay_line`, the one renderer; kept while notebook 06 prints it (its
-    Run-All test checks this wording). Delete it when 06 calls `replay_line`."""
-
-    workflow_id: str
-    events: int
-    deterministic: bool
-    problem: str | None = None
-
-    def __str__(self) -> str:
-        if self.deterministic:
-            return (
-                f"{self.workflow_id}: replayed {self.events} events; the code makes the "
-                "same decisions the history recorded (deterministic)"
-            )
-        return f"{self.workflow_id}: NOT deterministic: {self.problem}"
-
-
-def replay_outcome(result: WorkflowReplayResult) -> ReplayOutcome:
-    """The outcome of `Replayer(...).replay_workflow(history, raise_on_replay_failure=False)`,
-    with the reason of a failure cut down to its message (the SDK's is a debug dump)."""
-    failure = result.replay_failure
-    return ReplayOutcome(
-        workflow_id=result.history.workflow_id,
-        events=len(result.history.events),
-        deterministic=failure is None,
-        problem=None if failure is None else replay_failure_reason(failure),
-    )
 
 
 def replay_line(result: WorkflowReplayResult) -> str:

@@ -180,9 +180,10 @@ def histories_key_outputs(text: str) -> None:
     assert "Saved saved_histories/06_approved_order.json" in text
     assert (kernel_dir() / "saved_histories" / "06_approved_order.json").is_file()
     assert "(deterministic)" in text
+    assert "does NOT replay on this code at event " in text
     assert (
-        "NOT deterministic: [TMPRL1100] Nondeterminism error: Activity type of scheduled "
-        "event 'process_payment' does not match"
+        "(ActivityTaskScheduled process_payment): [TMPRL1100] Nondeterminism error: Activity "
+        "type of scheduled event 'process_payment' does not match"
     ) in text
 
 
