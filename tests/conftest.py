@@ -9,10 +9,10 @@
 Helpers that tests import live in tests/helpers/; the slow tier's fixtures in
 tests/integration/conftest.py.
 
-`make test` runs the tests in parallel with pytest-xdist (`--dist loadgroup`): each worker
-process has its own servers, ports (`free_port`) and state folder (`isolated_state`), and a
-module's tests run in order on one worker, sharing its module fixtures, unless the module is
-marked `spread`.
+`make test` runs the tests in parallel with pytest-xdist: each worker process has its own
+servers, ports (`free_port`) and state folder (`isolated_state`), and a module's tests run in
+order on one worker, sharing its module fixtures, unless the module is in `SPREAD_MODULES`
+(`ModuleScheduling` below).
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from xdist.scheduler import LoadScopeScheduling
 
 from order_management.ledger import Ledger
 from order_management.local import devserver
@@ -38,13 +40,32 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """One xdist group per module, but for the modules marked `spread` (independent tests,
-    each long: the notebook runs) and tests already in a group."""
-    for item in items:
-        if not (item.get_closest_marker("spread") or item.get_closest_marker("xdist_group")):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+# Modules whose tests are independent and each long (notebook runs, killed workers, restarted
+# servers): xdist hands them out test by test. Every other module runs on one worker, in order.
+SPREAD_MODULES = frozenset(
+    {
+        "tests/integration/test_run_all.py",
+        "tests/test_terminal.py",
+        "tests/test_outages.py",
+        "tests/test_durability.py",
+    }
+)
+
+
+class ModuleScheduling(LoadScopeScheduling):
+    """xdist's scheduling by scope, with a module as the scope but for `SPREAD_MODULES`.
+
+    (Why not `--dist loadgroup` with an `xdist_group` per module: pytest-xdist 3.8 marks a
+    group by rewriting `item._nodeid`, which pytest 9.2 no longer reads, so every test went
+    out on its own and module fixtures were built again on every worker.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        return nodeid if module in SPREAD_MODULES else module
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> ModuleScheduling:
+    return ModuleScheduling(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)

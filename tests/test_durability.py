@@ -27,7 +27,6 @@ from tests.helpers.servers import RunningServer, free_port, running_worker
 
 # Independent tests, each waiting out real restarts and kills: xdist may run them on
 # different workers.
-pytestmark = pytest.mark.spread
 
 WAIT_SECONDS = 30.0
 

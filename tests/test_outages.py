@@ -38,7 +38,6 @@ from tests.helpers.servers import free_port, running_worker
 
 # Independent tests, each waiting out real restarts and kills: xdist may run them on
 # different workers.
-pytestmark = pytest.mark.spread
 
 
 async def test_a_worker_stopped_mid_activity_leaves_the_retry_waiting_for_the_next(

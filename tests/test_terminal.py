@@ -27,7 +27,6 @@ SEED_ADDRESS = "localhost:7233"
 
 # Each test runs its own processes: xdist may hand them to different workers (each worker
 # its own dev server, so the seed's fixed workflow ids never meet).
-pytestmark = pytest.mark.spread
 
 
 def run(

@@ -61,7 +61,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
+# Session scope, not module: under xdist a worker may run another module's test between two
+# of these, and pytest would then tear a module fixture down and build the venv again.
+@pytest.fixture(scope="session")
 def lab_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A virtual environment made by `make setup`, removed at the end (it is large)."""
     venv = tmp_path_factory.mktemp("install") / "venv"

@@ -37,7 +37,7 @@ from tests.helpers.notebooks import (
     worker_processes_alive,
 )
 
-pytestmark = [pytest.mark.notebook, pytest.mark.spread]
+pytestmark = pytest.mark.notebook
 
 
 @pytest.mark.parametrize("name", [n for n in NOTEBOOKS if n not in RUN_BY_THEIR_OWN_TESTS])

@@ -27,7 +27,7 @@ from tests.helpers.browser import browser_test, chromium, save_screenshot
 from tests.helpers.servers import REPO, free_port
 from website.pages import contents
 
-pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("site")]
+pytestmark = pytest.mark.notebook
 
 ARTIFACTS = REPO / "tests" / ".artifacts" / "site"
 BUILD_SECONDS = 900  # about 3 minutes on a busy 2-core machine; the notebooks bound their waits
