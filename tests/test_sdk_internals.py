@@ -95,7 +95,7 @@ async def _undecorated() -> str:
     return "sent"
 
 
-@workflow.defn(sandboxed=False)
+@workflow.defn
 class _Noted:
     @workflow.run
     async def run(self) -> None: ...
