@@ -44,6 +44,17 @@ def kernel_dir() -> Path:
     return _kernel_dirs[NOTEBOOK_DIR]
 
 
+def notebook_client(nb: Any) -> NotebookClient:
+    """An nbclient for `nb`, its kernel in this process's copy of the notebooks (`kernel_dir`),
+    each cell allowed `CELL_TIMEOUT_SECONDS`."""
+    return NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(kernel_dir())}},
+    )
+
+
 # Every notebook, in workshop order. A notebook missing here fails test_every_notebook_is_run.
 NOTEBOOKS = [
     "00_setup",
@@ -138,12 +149,7 @@ def output_text(cell: Any) -> str:
 
 
 def execute(nb: Any, server: NotebookServer) -> Run:
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT_SECONDS,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(kernel_dir())}},
-    )
+    client = notebook_client(nb)
     started = time.monotonic()
     try:
         client.execute(env=server.env)
@@ -172,12 +178,7 @@ def run_all_in_one_kernel(
 ) -> list[str]:
     """Run All `times` times in the same kernel, without a restart; each round's outputs."""
     nb = load(name, parameters)
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT_SECONDS,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(kernel_dir())}},
-    )
+    client = notebook_client(nb)
     rounds = []
     with client.setup_kernel(env=server.env):
         for round_number in range(1, times + 1):
@@ -206,12 +207,7 @@ def run_cells(
     nb = load(name, parameters, solutions)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     injected = tagged(nb, "injected-parameters")
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT_SECONDS,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(kernel_dir())}},
-    )
+    client = notebook_client(nb)
     outputs = []
     with client.setup_kernel(env=server.env):
         for cell_id in cell_ids:
@@ -292,12 +288,7 @@ def check_with_answer(
     exercise = tagged(nb, "exercise")[k - 1]
     exercise.source = answer
     check = nb.cells[nb.cells.index(exercise) + 1]
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT_SECONDS,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(kernel_dir())}},
-    )
+    client = notebook_client(nb)
     with client.setup_kernel(env=server.env):
         for cell in [c for c in nb.cells if c.id in setup_ids] + [exercise]:
             try:

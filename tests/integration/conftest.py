@@ -9,7 +9,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from playwright.async_api import (
     BrowserContext,
     async_playwright,
@@ -18,7 +17,7 @@ from playwright.async_api import (
 from order_management.local import devserver
 from tests.helpers.browser import CHROMIUM, CHROMIUM_FLAGS, VIEWPORT
 from tests.helpers.lab import Lab, running_lab
-from tests.helpers.notebooks import CELL_TIMEOUT_SECONDS, Kernel, NotebookServer, kernel_dir
+from tests.helpers.notebooks import Kernel, NotebookServer, notebook_client
 from tests.helpers.servers import BIN, free_port
 
 
@@ -40,12 +39,7 @@ def notebook_server(isolated_state: Path) -> Iterator[NotebookServer]:
 
 @pytest.fixture(scope="module")
 def kernel(notebook_server: NotebookServer) -> Iterator[Kernel]:
-    client = NotebookClient(
-        nbformat.v4.new_notebook(),
-        timeout=CELL_TIMEOUT_SECONDS,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(kernel_dir())}},
-    )
+    client = notebook_client(nbformat.v4.new_notebook())
     with client.setup_kernel(env=notebook_server.env):
         shell = Kernel(client)
         shell.run("""

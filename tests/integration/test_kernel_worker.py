@@ -9,13 +9,11 @@ import time
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from tests.helpers.notebooks import (
-    CELL_TIMEOUT_SECONDS,
     Kernel,
     NotebookServer,
-    kernel_dir,
+    notebook_client,
     temporal,
 )
 
@@ -101,12 +99,7 @@ def test_an_order_outlives_the_kernel_that_ran_it(
     # server first holds the order's next task for the dead worker; the queries still answer.
     # Its own task queue, so the order's first task surely ran in the kernel that dies.
     queue = f"outlives-{time.monotonic_ns()}"
-    other = NotebookClient(
-        nbformat.v4.new_notebook(),
-        timeout=CELL_TIMEOUT_SECONDS,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(kernel_dir())}},
-    )
+    other = notebook_client(nbformat.v4.new_notebook())
     with other.setup_kernel(env=notebook_server.env):
         order_id = (
             Kernel(other)

@@ -15,11 +15,9 @@ import sys
 from typing import Any
 
 import pytest
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from tests.helpers.notebooks import (
-    CELL_TIMEOUT_SECONDS,
     FAST_02,
     NOTEBOOKS,
     RUN_BY_THEIR_OWN_TESTS,
@@ -28,6 +26,7 @@ from tests.helpers.notebooks import (
     check_with_answer,
     kernel_dir,
     load,
+    notebook_client,
     output_text,
     run,
     run_all_in_one_kernel,
@@ -340,12 +339,7 @@ def test_a_bad_parameter_stops_at_setup_with_one_line(
     name: str, parameters: dict[str, Any], line: str, notebook_server: NotebookServer
 ) -> None:
     nb = load(name, parameters)
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT_SECONDS,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(kernel_dir())}},
-    )
+    client = notebook_client(nb)
     with pytest.raises(CellExecutionError):
         client.execute(env=notebook_server.env)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
@@ -460,12 +454,7 @@ def test_human_approval_live_demo_waits_for_the_instructors_own_signal(
         "TERMINAL_DELAY_SECONDS = 3.0", "TERMINAL_DELAY_SECONDS = None"
     )
     watch = nb.cells[nb.cells.index(live) + 2]
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT_SECONDS,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(kernel_dir())}},
-    )
+    client = notebook_client(nb)
     with client.setup_kernel(env=notebook_server.env):
         for index, cell in enumerate(nb.cells[: nb.cells.index(live) + 1]):
             if cell.cell_type == "code":
