@@ -116,7 +116,7 @@ async def test_a_picker_mistake_gets_its_line(
     assert not verdict.ok and line in verdict.hint and "\n" not in verdict.hint
 
 
-def testing_namespace() -> dict[str, Any]:
+def notebook_05_namespace() -> dict[str, Any]:
     return {
         "activity": activity,
         "ActivityEnvironment": ActivityEnvironment,
@@ -134,7 +134,7 @@ TEST_SERVER = str(devserver.time_skipping_binary())
 
 
 async def test_the_refused_delivery_solution_undoes_payment_then_reservation(ledger: Any) -> None:
-    answer = solution("05_testing_workflows_1", testing_namespace())
+    answer = solution("05_testing_workflows_1", notebook_05_namespace())
     assert await check_refused_delivery(answer, TEST_SERVER, WAIT_SECONDS) == Verdict(True)
 
 
@@ -165,12 +165,12 @@ async def test_a_mock_mistake_gets_its_line(ledger: Any, answer: Any, line: str)
 async def test_the_activity_test_solution_passes_and_catches_a_picker_that_starts_over(
     ledger: Any,
 ) -> None:
-    answer = solution("05_testing_workflows_2", testing_namespace())
+    answer = solution("05_testing_workflows_2", notebook_05_namespace())
     assert await check_activity_test(answer, WAIT_SECONDS) == Verdict(True)
 
 
 def learners_test(source: str) -> Any:
-    namespace = testing_namespace()
+    namespace = notebook_05_namespace()
     exec(source, namespace)
     return namespace["test"]
 
