@@ -91,7 +91,7 @@ reset: stop
 	rm -rf .temporal
 
 bench: setup-test
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --test-workers $(TEST_WORKERS)
 	$(BIN)/python -m bench.room
 
 # Newest versions that pyproject.toml allows, for every platform; commit uv.lock after

@@ -5,7 +5,8 @@
    the floor again, an order's start-to-result latency, and the throughput of 500 concurrent
    orders with the worker in the client's event loop (as in the notebooks) and in a process
    of its own.
-3. The Run All time of every notebook with its defaults, and the test suite's time.
+3. The Run All time of every notebook with its defaults, and the wall and CPU time of
+   `make test` and `make test-fast` (the same pytest-xdist workers as the Makefile).
 
 Options: --quick skips step 3; --orders, --runs and --rounds change the sample sizes.
 """
@@ -17,6 +18,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -140,18 +142,35 @@ def notebook_times(address: str, state: Path) -> dict[str, float | str]:
     return times
 
 
-def suite_time() -> dict[str, Any]:
-    began = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    seconds = time.monotonic() - began
-    summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
-    return {"test_suite_seconds": round(seconds, 1), "test_suite_summary": summary}
+TIERS = {"test_suite": [], "test_fast": ["tests", "--ignore=tests/integration"]}
+"""The two tiers as `make test` and `make test-fast` run them (the Makefile's PYTEST)."""
+
+
+def suite_time(workers: int) -> dict[str, Any]:
+    """Wall and CPU seconds of each tier, run as the Makefile runs it, with `workers`
+    pytest-xdist workers."""
+    results: dict[str, Any] = {}
+    for tier, selection in TIERS.items():
+        cpu_before = _children_cpu_seconds()
+        began = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-n", str(workers), "-q", "-p", "no:cacheprovider"]
+            + selection,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        results[f"{tier}_seconds"] = round(time.monotonic() - began, 1)
+        results[f"{tier}_cpu_seconds"] = round(_children_cpu_seconds() - cpu_before, 1)
+        results[f"{tier}_summary"] = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
+    results["test_workers"] = workers
+    return results
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def temporal_version() -> str:
@@ -189,7 +208,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 results["notebook_run_all_seconds"] = notebook_times(address, state)
     if not args.quick:
         print("The test suite ...", flush=True)
-        results.update(suite_time())
+        results.update(suite_time(args.test_workers))
     results["load_average_after"] = os.getloadavg()[0]
     results["latency_ratio"] = (
         results["order_latency_median_ms"] / results["floor_latency_median_ms"]
@@ -231,10 +250,15 @@ def table(results: Mapping[str, Any]) -> str:
     ]
     for name, seconds in results.get("notebook_run_all_seconds", {}).items():
         rows.append((f"Run All {name}", f"{seconds} s" if isinstance(seconds, float) else seconds))
-    if "test_suite_seconds" in results:
-        rows.append(
-            ("test suite", f"{results['test_suite_seconds']} s  ({results['test_suite_summary']})")
-        )
+    for tier, label in (("test_suite", "make test"), ("test_fast", "make test-fast")):
+        if f"{tier}_seconds" in results:
+            rows.append(
+                (
+                    f"{label} ({results['test_workers']} workers)",
+                    f"{results[tier + '_seconds']} s wall, {results[tier + '_cpu_seconds']} "
+                    f"CPU-s  ({results[tier + '_summary']})",
+                )
+            )
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
 
@@ -257,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=2,
         help="throughput rounds, in-loop and separate process in turn (2)",
+    )
+    parser.add_argument(
+        "--test-workers",
+        type=int,
+        default=4,
+        help="pytest-xdist workers for the test suite, as the Makefile's TEST_WORKERS (4)",
     )
     args = parser.parse_args(argv)
     results = measure(args)
