@@ -3,10 +3,10 @@
 The kernel runs a small worker of its own for the progress workflow, on a task queue of its own
 (`PROGRESS_TASK_QUEUE`) and in a thread of its own: notebook 04 stops the orders' worker on
 purpose, and progress goes on being recorded meanwhile, out of the lesson's way. The notebook
-layer's hooks are synchronous (a self-check, the error display), so `exercise_passed`,
-`error_seen`, `notebook_opened` and `notebook_finished` send their signal in the background
-and never raise: progress is never worth a learner's traceback. Each is a signal-with-start,
-so the first one creates the workflow.
+layer's hooks are synchronous (a self-check, the error display, a notebook's last cell run),
+so `exercise_passed`, `error_seen`, `notebook_opened` and `notebook_finished` send their
+signal in the background and never raise: progress is never worth a learner's traceback.
+Each is a signal-with-start, so the first one creates the workflow.
 """
 
 from __future__ import annotations
