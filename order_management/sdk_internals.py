@@ -73,3 +73,13 @@ def workflow_handlers(cls: type) -> tuple[dict[str | None, Any], dict[str | None
     if definition is None:
         return None
     return dict(definition.signals), dict(definition.queries)
+
+
+def executed_cell_id(result: Any) -> str | None:
+    """The id of the notebook cell that IPython's `ExecutionResult` `result` (what a
+    `post_run_cell` callback gets) reports on; None if the front end sent none or the run was
+    cancelled. JupyterLab sends each cell's `execute_request` with `metadata.cellId`;
+    ipykernel passes it to `run_cell(cell_id=...)`, which IPython keeps on `result.info`
+    (`ExecutionInfo.cell_id`). None of the three documents it as a promise."""
+    cell_id = getattr(getattr(result, "info", None), "cell_id", None)
+    return cell_id if isinstance(cell_id, str) else None

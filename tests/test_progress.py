@@ -5,13 +5,17 @@ restarted kernel) finds everything where the last one left it."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import nbformat
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 
 from order_management.progress import record
+from order_management.progress.finished import last_code_cell_id
 from order_management.progress.table import progress_frame
 from order_management.progress.workflow import (
     MAX_HISTORY_EVENTS,
@@ -116,3 +120,21 @@ async def test_a_new_worker_finds_the_progress_a_stopped_one_left(
         progress = await asyncio.wait_for(progress_of(fresh), SETTLE_SECONDS)
     assert progress.opened == ["04_durability"]
     assert progress.passed == {"04_durability": ["kill it"]}
+
+
+def test_the_last_code_cell_is_the_last_with_code_and_read_again_after_a_save(
+    tmp_path: Path,
+) -> None:
+    cell = nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook(
+        cells=[cell("x = 1"), cell("print(x)"), nbformat.v4.new_markdown_cell("Done"), cell(" ")]
+    )
+    path = tmp_path / "notebook.ipynb"
+    nbformat.write(nb, path)
+    # JupyterLab runs no empty cell: the one that counts is the last that holds code.
+    assert last_code_cell_id(path) == nb.cells[1].id
+    nb.cells.append(cell("print('one more')"))
+    nbformat.write(nb, path)
+    saved = path.stat().st_mtime_ns
+    os.utime(path, ns=(saved, saved + 1))  # a save within the clock's tick is a save too
+    assert last_code_cell_id(path) == nb.cells[-1].id

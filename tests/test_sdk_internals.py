@@ -9,6 +9,7 @@ import inspect
 import logging
 from pathlib import Path
 
+import nbformat
 import pytest
 from ipykernel.zmqshell import ZMQInteractiveShell
 from IPython.core.interactiveshell import InteractiveShell
@@ -22,6 +23,7 @@ from order_management.notebook.cell_errors import install_error_display
 from order_management.orders import OrderError
 from order_management.worker import build_worker, start_polling
 from order_management.workflow import OrderWorkflow
+from tests.helpers.notebooks import Kernel, notebook_client
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -116,3 +118,38 @@ def test_the_sdk_still_records_an_activitys_name_and_a_workflows_handlers() -> N
     signals, queries = handlers
     assert list(signals) == ["add_note"] and list(queries) == ["get_note"]
     assert sdk_internals.workflow_handlers(type("Plain", (), {})) is None
+
+
+def test_ipython_still_hands_a_post_run_cell_callback_the_cells_id() -> None:
+    shell = InteractiveShell.instance()
+    heard: list[str | None] = []
+
+    def hear(result: object) -> None:
+        heard.append(sdk_internals.executed_cell_id(result))
+
+    try:
+        shell.events.register("post_run_cell", hear)
+        shell.run_cell("total = 1 + 1", cell_id="the-last-cell")
+        shell.run_cell("total = 3")
+    finally:
+        shell.events.unregister("post_run_cell", hear)
+        InteractiveShell.clear_instance()
+    assert heard == ["the-last-cell", None]
+
+
+def test_a_kernel_still_takes_a_cells_id_from_the_metadata_jupyterlab_sends() -> None:
+    """ipykernel reads the id from the `execute_request`'s metadata (`cellId`, where
+    JupyterLab puts it and `notebook_client` too) and passes it on to IPython."""
+    client = notebook_client(nbformat.v4.new_notebook())
+    with client.setup_kernel():
+        kernel = Kernel(client)
+        kernel.run(
+            "from order_management import sdk_internals\n"
+            "heard = []\n"
+            "def hear(result):\n"
+            "    heard.append(sdk_internals.executed_cell_id(result))\n"
+            "get_ipython().events.register('post_run_cell', hear)"
+        )
+        kernel.run("total = 1 + 1")
+        ran = client.nb.cells[-1].id
+        assert kernel.run("print(heard[-1])").strip() == ran

@@ -30,6 +30,7 @@ from order_management.local import config
 from order_management.local.connection import connect, ensure_local_server
 from order_management.notebook.cell_errors import install_error_display
 from order_management.progress import record as progress
+from order_management.progress.finished import install_finished_hook
 from order_management.worker import build_worker, start_polling
 
 QUERY_TIMEOUT_SECONDS = 20.0
@@ -112,8 +113,8 @@ kernel_worker = KernelWorker()
 
 
 def prepare_shell() -> None:
-    """In IPython: the one-line error display, and a warning at the top of every cell while
-    the worker is down."""
+    """In IPython: the one-line error display, a warning at the top of every cell while the
+    worker is down, and the notebook recorded as finished when its last cell succeeds."""
     try:
         from IPython import get_ipython
     except ImportError:  # plain Python: nothing to hook into
@@ -122,6 +123,7 @@ def prepare_shell() -> None:
     if shell is None:
         return
     install_error_display(shell)
+    install_finished_hook(shell)
     if _warn_if_worker_stopped not in shell.events.callbacks["pre_run_cell"]:
         shell.events.register("pre_run_cell", _warn_if_worker_stopped)
 

@@ -7,5 +7,7 @@ keeps its history short. It outlives kernels and Jupyter restarts because Tempor
 as it keeps the orders; `make reset` clears it with them.
 
 - workflow: the entity workflow (deterministic, no client code)
-- record: the kernel's side: the worker that runs it, the signals, the query, the table
+- record: the kernel's side: the worker that runs it, the signals, the query
+- finished: a notebook finished when its last code cell succeeds (an IPython event, no cell)
+- table: the progress as a table, one row per notebook (00_setup shows it)
 """

@@ -3,10 +3,10 @@
 The kernel runs a small worker of its own for the progress workflow, on a task queue of its own
 (`PROGRESS_TASK_QUEUE`) and in a thread of its own: notebook 04 stops the orders' worker on
 purpose, and progress goes on being recorded meanwhile, out of the lesson's way. The notebook
-layer's hooks are synchronous (a self-check, the error display), so `exercise_passed`,
-`error_seen`, `notebook_opened` and `notebook_finished` send their signal in the background
-and never raise: progress is never worth a learner's traceback. Each is a signal-with-start,
-so the first one creates the workflow.
+layer's hooks are synchronous (a self-check, the error display, a notebook's last cell run),
+so `exercise_passed`, `error_seen`, `notebook_opened` and `notebook_finished` send their
+signal in the background and never raise: progress is never worth a learner's traceback.
+Each is a signal-with-start, so the first one creates the workflow.
 """
 
 from __future__ import annotations
@@ -111,8 +111,19 @@ async def stop_progress_worker() -> None:
 def current_notebook() -> str | None:
     """The notebook this kernel runs, without .ipynb (as the agenda names it), if Jupyter
     said."""
+    path = notebook_path()
+    return path.stem if path else None
+
+
+def notebook_path() -> Path | None:
+    """The file of the notebook this kernel runs, if Jupyter said. JupyterLab's sessions name
+    it by its absolute path (jupyter_server joins the notebook's folder and its name); a
+    session given a path alone names it from Jupyter's root, and then the kernel runs in the
+    notebook's folder, where its name finds it."""
     path = os.environ.get(SESSION_VARIABLE)
-    return Path(path).stem if path else None
+    if not path:
+        return None
+    return Path(path) if Path(path).is_absolute() else Path(Path(path).name)
 
 
 async def send(client: Client, signal: str, argument: Any) -> None:

@@ -15,14 +15,16 @@ DONE, NOT_YET = "✓", ""
 
 
 def progress_frame(progress: Progress, notebook_dir: Path = NOTEBOOK_DIR) -> pd.DataFrame:
-    """Each notebook on the agenda (and any other the learner opened): its track and minutes,
+    """Each notebook on the agenda (and any other the learner worked in): its track and minutes,
     whether it was opened and finished, the exercises passed, and the last error if it was
-    seen there. Notebooks without agenda metadata still get a row once opened."""
+    seen there. Notebooks without agenda metadata still get a row once recorded."""
     import pandas as pd  # only the kernels that show the table pay for pandas
 
     sessions = {session.name: session for session in agenda(notebook_dir)}
     names = list(sessions) + [
-        name for name in [*progress.opened, *progress.passed] if name not in sessions
+        name
+        for name in [*progress.opened, *progress.finished, *progress.passed]
+        if name not in sessions
     ]
     rows = []
     for name in dict.fromkeys(names):

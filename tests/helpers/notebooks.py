@@ -46,13 +46,32 @@ def kernel_dir() -> Path:
 
 def notebook_client(nb: Any) -> NotebookClient:
     """An nbclient for `nb`, its kernel in this process's copy of the notebooks (`kernel_dir`),
-    each cell allowed `CELL_TIMEOUT_SECONDS`."""
-    return NotebookClient(
+    each cell allowed `CELL_TIMEOUT_SECONDS`, each cell's run sent with the cell's id as
+    JupyterLab sends it (`send_cell_ids`)."""
+    client = NotebookClient(
         nb,
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
         resources={"metadata": {"path": str(kernel_dir())}},
     )
+    send_cell_ids(client)
+    return client
+
+
+LAB_CELL_ID = "cellId"
+"""Where JupyterLab puts a cell's id in the metadata of the cell's `execute_request`
+(@jupyterlab/cells, CodeCell.execute); ipykernel reads it there."""
+
+
+def send_cell_ids(client: NotebookClient) -> None:
+    """Send each cell's `execute_request` with the cell's id, as JupyterLab does: nbclient 0.11
+    sends none. Just before each cell runs, the id becomes the kernel client's session's
+    default message metadata (jupyter_client's `Session.metadata`)."""
+
+    def carry_id(cell: Any, cell_index: int) -> None:
+        client.kc.session.metadata = {LAB_CELL_ID: cell.id}
+
+    client.on_cell_execute = carry_id
 
 
 # Every notebook, in workshop order. A notebook missing here fails test_every_notebook_is_run.

@@ -4,7 +4,8 @@ tests/integration/test_run_all.py proves that the notebooks run; this test prove
 a browser shows: Run All from JupyterLab's menu, the ipywidgets Approve button rendering and
 reaching the workflow, the "Temporal Web UI" launcher tile showing the order in a JupyterLab tab,
 and the notebook's link opening the order's page in the Web UI through Jupyter's proxy, with the
-approval signal in its event history, no doubled path and no failed request.
+approval signal in its event history, no doubled path and no failed request; and the learner's
+progress recording a notebook as finished once JupyterLab ran its last cell.
 
 JupyterLab runs as `make lab` runs it (`jupyter lab` on a copy of notebooks/, the workshop's
 own Jupyter config), on free ports with a token (tests/helpers/lab.py).
@@ -17,6 +18,7 @@ text go there too. docs/screenshots/ holds copies for the README.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass
@@ -29,8 +31,10 @@ from playwright.async_api import (
     Request,
     Response,
 )
+from temporalio.client import Client
 
 from order_management.hosting.jupyter import WEB_UI_TITLE
+from order_management.progress.workflow import PROGRESS_WORKFLOW_ID, LearnerProgress
 from tests.helpers.browser import (
     KERNEL_READY_SECONDS,
     RUN_ALL_SECONDS,
@@ -88,6 +92,19 @@ async def open_launcher(page: Page) -> Locator:
     await page.get_by_role("menuitem", name="File", exact=True).click()
     await page.get_by_role("menuitem", name=re.compile(r"^New Launcher")).click()
     return page.locator(".jp-LauncherCard:visible", has_text=WEB_UI_TITLE)
+
+
+async def finished(lab: Lab, notebook: str) -> bool:
+    """Whether the learner's progress workflow lists `notebook` as finished, by query, within
+    UI_SECONDS (the kernel signals it in the background)."""
+    client = await Client.connect(f"localhost:{lab.temporal_port}")
+    handle = client.get_workflow_handle(PROGRESS_WORKFLOW_ID)
+    deadline = time.monotonic() + UI_SECONDS
+    while notebook not in (await handle.query(LearnerProgress.progress)).finished:
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.5)
+    return True
 
 
 async def outputs_text(panel: Locator) -> str:
@@ -148,6 +165,8 @@ async def test_workshop_in_jupyterlab_and_the_web_ui(lab: Lab, browser: BrowserC
         first_order = await first.locator(
             f".jp-OutputArea-output a[href^='{lab.web_ui}/namespaces/']"
         ).first.inner_text()
+        # JupyterLab sends each cell's id with it: 01's last cell ran, so 01 is finished.
+        assert await finished(lab, "01_first_order")
 
     async with step(page, "01-web-ui-tab"):
         # The tile opens the Web UI in a JupyterLab tab, which can sit beside a notebook.

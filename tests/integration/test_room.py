@@ -43,6 +43,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from order_management.hosting.room import processes
 from order_management.hosting.room.settings import DEFAULT_ROOM_DIR, namespace_of, system_user
+from order_management.progress.table import DONE
 from tests.helpers.browser import (
     CHROMIUM,
     KERNEL_READY_SECONDS,
@@ -417,9 +418,10 @@ async def test_two_attendees_each_see_their_own_orders_and_nothing_of_the_other(
         assert room.password not in log and room.instructor_password not in log
 
 
-def record_opened_as(room: Room, attendee: str, notebook: str) -> None:
-    """The attendee's kernel records that they opened `notebook`, its progress worker running
-    until the progress workflow has taken the signal (as a kernel's hook and worker do)."""
+def record_as(room: Room, attendee: str, notebook: str, signals: tuple[str, ...]) -> None:
+    """The attendee's kernel records `signals` for `notebook` (opened, finished), its progress
+    worker running until the progress workflow has taken them (as a kernel's hooks and worker
+    do)."""
     code = (
         "import asyncio\n"
         "from temporalio.client import Client\n"
@@ -428,7 +430,8 @@ def record_opened_as(room: Room, attendee: str, notebook: str) -> None:
         "async def main():\n"
         f"    client = await Client.connect('127.0.0.1:{dev_server_port(attendee)}')\n"
         "    async with polling(record.progress_worker(client)):\n"
-        f"        await record.send(client, 'notebook_opened', {notebook!r})\n"
+        f"        for signal in {signals!r}:\n"
+        f"            await record.send(client, signal, {notebook!r})\n"
         "        await record.read_progress(client)\n"
         "asyncio.run(main())\n"
         # Past the SDK's crash at interpreter teardown (sdk-python issue #300).
@@ -453,19 +456,21 @@ async def instructors_view(browser: Browser, room: Room) -> Page:
 
 
 async def test_the_instructor_sees_every_attendee_and_who_is_stuck() -> None:
-    """Three attendees log in and open notebook 01; one starts an order on a task queue that no
-    worker polls. The instructor's view lists all three with their notebook, marks that one
-    STUCK with a link to the order in their Web UI, which opens it; no attendee may open the
-    view."""
+    """Three attendees log in and open notebook 01, one of them finishes it; one starts an order
+    on a task queue that no worker polls. The instructor's view lists all three with their
+    notebook, marks 01 finished for the one who finished it, marks that other one STUCK with a
+    link to the order in their Web UI, which opens it; no attendee may open the view."""
     suffix = secrets.token_hex(2)
     names = [f"{first}-{suffix}" for first in ("eva", "fay", "gus")]
     stuck_one, order = names[1], f"order-workflow-STUCK-{suffix}"
+    finisher = names[2]
     with running_room() as room:
         async with chromium() as browser:
             pages = {name: await new_attendee_page(browser) for name in names}
             await asyncio.gather(*(log_in(pages[name], room, name) for name in names))
             for name in names:
-                record_opened_as(room, name, "01_first_order")
+                finished = ("notebook_finished",) if name == finisher else ()
+                record_as(room, name, "01_first_order", ("notebook_opened", *finished))
             start_order_as(room, stuck_one, order)
 
             assert await refused(pages[names[0]], f"{room.url}services/instructor/")
@@ -480,6 +485,7 @@ async def test_the_instructor_sees_every_attendee_and_who_is_stuck() -> None:
                     text = await rows[name].inner_text()
                     assert "up" in text and "01_first_order" in text, text
                     assert ("STUCK" in text) == (name == stuck_one), text
+                    assert (f"01:0{DONE}" in text) == (name == finisher), text
                 link = await stuck.get_attribute("href")
                 assert link == f"/user/{stuck_one}/temporal/namespaces/default/workflows/{order}"
                 await view.goto(room.url.rstrip("/") + link)

@@ -5,8 +5,9 @@ behind the hub's login: only a user with `access:services`, which JupyterHub giv
 alone, gets past its OAuth, so no attendee can open it. For each attendee it shows
 
 - whether their server is up (the hub's API);
-- their current notebook and the exercises they passed against the agenda (their progress
-  workflow's memo, see order_management/progress; the agenda via `agenda()`);
+- their current notebook, and the exercises they passed and the notebooks they finished
+  against the agenda (their progress workflow's memo, see order_management/progress; the
+  agenda via `agenda()`);
 - STUCK, each with a link to that attendee's Web UI on the workflow: a workflow whose
   workflow task keeps failing, an order waiting on a task queue no worker polls, or the last
   one-line error they saw.
@@ -39,6 +40,7 @@ from order_management.hosting.room.settings import room_settings, system_user
 from order_management.hosting.room.stuck import RPC_TIMEOUT, progress_memo, why_stuck
 from order_management.local import config
 from order_management.notebook.agenda import agenda
+from order_management.progress.table import DONE
 from order_management.progress.workflow import PROGRESS_WORKFLOW_ID
 
 SERVICE_NAME = "instructor"
@@ -60,6 +62,7 @@ class AttendeeView:
     server_up: bool
     current: str | None = None
     passed: dict[str, int] = field(default_factory=dict)
+    finished: list[str] = field(default_factory=list)
     stuck: list[Stuck] = field(default_factory=list)
     unreachable: str | None = None
 
@@ -108,6 +111,7 @@ class Room:
         if progress:
             view.current = progress.get("current")
             view.passed = {name: len(tasks) for name, tasks in progress["passed"].items()}
+            view.finished = progress.get("finished", [])
             if progress.get("last_error"):
                 view.stuck.append(Stuck(f"last error: {progress['last_error']}", None))
         async for execution in client.list_workflows(
@@ -149,7 +153,8 @@ def page(views: list[AttendeeView], sessions: list[Any]) -> str:
         passed = sum(view.passed.values())
         agenda_cell = (
             " ".join(
-                f"<span title='{html.escape(name)}'>{name[:2]}:{view.passed.get(name, 0)}</span>"
+                f"<span title='{html.escape(name)}'>{name[:2]}:{view.passed.get(name, 0)}"
+                f"{DONE if name in view.finished else ''}</span>"
                 for name in core
             )
             or "(no agenda metadata)"
@@ -180,7 +185,7 @@ def page(views: list[AttendeeView], sessions: list[Any]) -> str:
         ".stuck{color:#b00}</style></head><body><h1>Instructor's view</h1>"
         f"<p>{len(views)} attendees; refreshed every {REFRESH_SECONDS} s.</p>"
         "<table><tr><th>attendee</th><th>server</th><th>notebook</th>"
-        "<th>exercises passed (core notebooks)</th><th>stuck</th></tr>"
+        f"<th>exercises passed (core notebooks; {DONE} finished)</th><th>stuck</th></tr>"
         + "".join(rows)
         + "</table></body></html>"
     )
