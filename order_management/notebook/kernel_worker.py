@@ -114,7 +114,8 @@ kernel_worker = KernelWorker()
 
 def prepare_shell() -> None:
     """In IPython: the one-line error display, a warning at the top of every cell while the
-    worker is down, and the notebook recorded as finished when its last cell succeeds."""
+    worker is down, and the notebook recorded as opened now and as finished when its last cell
+    succeeds."""
     try:
         from IPython import get_ipython
     except ImportError:  # plain Python: nothing to hook into
@@ -126,6 +127,9 @@ def prepare_shell() -> None:
     install_finished_hook(shell)
     if _warn_if_worker_stopped not in shell.events.callbacks["pre_run_cell"]:
         shell.events.register("pre_run_cell", _warn_if_worker_stopped)
+        # This kernel's first prepared cell: the learner is in this notebook, even one that
+        # never connects to the dev server (05 tests against the time-skipping server).
+        progress.notebook_opened()
 
 
 def _warn_if_worker_stopped(*_: Any) -> None:

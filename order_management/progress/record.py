@@ -171,12 +171,15 @@ def _in_background(signal: str, argument: Any) -> None:
 
 async def _send_quietly(signal: str, argument: Any) -> None:
     try:
-        if _recorder.client is None:
+        client = _recorder.client
+        if client is None:
             settings = config.temporal_settings()
-            _recorder.client = await Client.connect(
+            client = await Client.connect(
                 settings.address, namespace=settings.namespace, **settings.connect_options
             )
-        await send(_recorder.client, signal, argument)
+            # A notebook that never connects (05) runs the worker that applies its signals too.
+            await start_progress_worker(client)
+        await send(client, signal, argument)
     except (RPCError, RuntimeError, OSError, config.ConfigurationError):
         pass  # no server now: this step goes unrecorded, the next one will be
 

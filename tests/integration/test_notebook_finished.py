@@ -1,6 +1,7 @@
-"""A notebook is recorded as finished when its last code cell succeeds, and not before: in a
-real kernel told its notebook's file as Jupyter tells it (`JPY_SESSION_NAME`), its cells sent
-with their ids as JupyterLab sends them, the learner's progress workflow read by query."""
+"""A notebook is recorded as opened at its first cell that uses the workshop's helpers, and as
+finished when its last code cell succeeds, and not before: in a real kernel told its notebook's
+file as Jupyter tells it (`JPY_SESSION_NAME`), its cells sent with their ids as JupyterLab sends
+them, the learner's progress workflow read by query."""
 
 from __future__ import annotations
 
@@ -78,3 +79,24 @@ def test_a_notebook_is_finished_when_its_last_code_cell_succeeds(
         last.source = "assert total == 2, 'fixed'\nprint('the end')"
         client.execute_cell(last, nb.cells.index(last))
         assert NOTEBOOK in recorded(kernel, notebook_server, "finished")
+
+
+def test_a_notebook_that_never_connects_is_recorded_as_opened(
+    notebook_server: NotebookServer, tmp_path: Path
+) -> None:
+    # As 05 starts: a parameters cell, no connection to the dev server.
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "from order_management.notebook import check_parameters\n"
+                "check_parameters(WAIT_SECONDS=30.0)"
+            )
+        ]
+    )
+    path = tmp_path / "parameters_only.ipynb"
+    nbformat.write(nb, path)
+    client = notebook_client(nb)
+    with client.setup_kernel(env=dict(notebook_server.env, **{SESSION_VARIABLE: str(path)})):
+        kernel = Kernel(client)
+        client.execute_cell(nb.cells[0], 0)
+        assert "parameters_only" in recorded(kernel, notebook_server, "opened")
