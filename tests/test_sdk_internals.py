@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from order_management.notebook.cell_errors import install_error_display
 from order_management.orders import OrderError
 from order_management.worker import build_worker, start_polling
 from order_management.workflow import OrderWorkflow
+from tests.helpers.worker_mistakes import MISTAKES, MODULES, cell_namespace, write_modules
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -116,3 +119,35 @@ def test_the_sdk_still_records_an_activitys_name_and_a_workflows_handlers() -> N
     signals, queries = handlers
     assert list(signals) == ["add_note"] and list(queries) == ["get_note"]
     assert sdk_internals.workflow_handlers(type("Plain", (), {})) is None
+
+
+@pytest.mark.filterwarnings("ignore:coroutine 'send_confirmation' was never awaited")
+@pytest.mark.parametrize("name", MISTAKES)
+async def test_the_sdk_still_reports_each_worker_mistake_where_the_workshop_reads_it(
+    name: str, dev_client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_modules(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    namespace = cell_namespace(dev_client, f"mistake-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(Exception) as raised:  # noqa: PT011: each mistake raises its own
+        exec(compile(MISTAKES[name].source, "<cell>", "exec"), namespace)
+    for module in MODULES:
+        sys.modules.pop(module.removesuffix(".py"), None)
+    mistake = sdk_internals.worker_mistake(raised.value)
+    assert mistake is not None, repr(raised.value)
+    assert mistake.kind is MISTAKES[name].kind
+
+
+async def test_the_same_sdk_error_on_behalf_of_the_workshops_own_code_is_a_bug(
+    dev_client: Client,
+) -> None:
+    # Compiled as if it were a module of the package: a Worker(...) call of the workshop's own.
+    ours = str(Path(sdk_internals.__file__).parent / "worker.py")
+    namespace = cell_namespace(dev_client, "ours")
+    with pytest.raises(ValueError) as raised:
+        exec(compile("Worker(client, task_queue=QUEUE)", ours, "exec"), namespace)
+    assert sdk_internals.worker_mistake(raised.value) is None
+    with pytest.raises(TypeError) as plain:
+        exec(compile("len(5)", "<cell>", "exec"), {})
+    assert sdk_internals.worker_mistake(plain.value) is None
