@@ -75,6 +75,12 @@ def activity_name(function: Any) -> str | None:
     return None if definition is None else definition.name
 
 
+def has_run(worker: Worker) -> bool:
+    """Whether `worker` has been run already (a Worker runs once): the SDK's private flag,
+    set by `run()`; no public attribute says it."""
+    return bool(worker._started)
+
+
 def workflow_handlers(cls: type) -> tuple[dict[str | None, Any], dict[str | None, Any]] | None:
     """The signal and query handlers of the workflow class `cls`, or None when it is none."""
     definition = workflow._Definition.from_class(cls)

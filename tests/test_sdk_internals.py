@@ -61,6 +61,8 @@ async def test_a_running_worker_is_still_recognised_by_its_task(
     try:
         assert sdk_internals.is_worker_task(task)
         assert not sdk_internals.is_worker_task(other)
+        assert sdk_internals.has_run(worker)
+        assert not sdk_internals.has_run(build_worker(dev_client, f"{task_queue}-unrun"))
     finally:
         other.cancel()
         await worker.shutdown()
@@ -130,7 +132,7 @@ async def test_the_sdk_still_reports_each_worker_mistake_where_the_workshop_read
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     namespace = cell_namespace(dev_client, f"mistake-{uuid.uuid4().hex[:8]}")
-    with pytest.raises(Exception) as raised:  # noqa: PT011: each mistake raises its own
+    with pytest.raises(Exception) as raised:  # each mistake raises its own kind
         exec(compile(MISTAKES[name].source, "<cell>", "exec"), namespace)
     for module in MODULES:
         sys.modules.pop(module.removesuffix(".py"), None)

@@ -46,7 +46,7 @@ from order_management.exercise_workflows import (
 from order_management.local import config
 from order_management.notebook.display import web_ui_link
 from order_management.progress import record as progress
-from order_management.sdk_internals import workflow_handlers
+from order_management.sdk_internals import activity_name, has_run, workflow_handlers
 from order_management.shared import Order
 from order_management.worker import start_polling
 
@@ -145,14 +145,13 @@ def _check_worker(worker: Any, queue_prefix: str, workflow_class: type) -> None:
             f"{workflow_class.__name__} is not registered on your worker: add "
             f"workflows=[{workflow_class.__name__}] to Worker(...)"
         )
-    if worker._started:  # the SDK's own flag: a Worker runs once
+    if has_run(worker):  # a Worker runs once
         raise NotYet("That Worker has run already (a Worker runs once): run the cell above again")
 
 
 def _registered_activity(worker: Worker, name: str) -> Callable[..., Any]:
     for fn in worker.config().get("activities", []):
-        defn = getattr(fn, "__temporal_activity_definition", None)
-        if defn is not None and defn.name == name:
+        if activity_name(fn) == name:
             return fn
     raise NotYet(
         f"No activity named {name!r} is registered on your worker: mark the function "
