@@ -91,8 +91,9 @@ def self_check(answer: Any, expected: Any, *, hint: str, task: str | None = None
 def confirmation_queue() -> str:
     """A task queue for 01's exercise: its own, so the kernel's order worker never takes a
     `ConfirmationWorkflow` task; and a new one at each call, because the SDK refuses a second
-    `Worker` for the same queue on one client while the first exists, even one never run
-    (the exercise cell may run many times before its check)."""
+    `Worker` for the same queue on one client until the first has run and shut down: one
+    never run keeps its queue for the kernel's life, even once it is garbage (the exercise
+    cell may run many times before its check)."""
     return f"{_confirmation_queue_prefix()}{uuid.uuid4().hex[:6]}"
 
 

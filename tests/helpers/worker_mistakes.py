@@ -53,6 +53,14 @@ class Thanks:
     async def run(self) -> str:
         return "thanks"
 """,
+    "plain_workflow.py": """from temporalio import workflow
+
+
+class HoldStock:
+    @workflow.run
+    async def run(self, order_id: str) -> str:
+        return order_id
+""",
     "plain_activity.py": """from temporalio import activity
 
 
@@ -100,6 +108,12 @@ MISTAKES = {
         Kind.NOT_A_WORKFLOW,
         "ValueError: Thanks is not a workflow: put @workflow.defn above its class, then run "
         "the cell again",
+    ),
+    "a workflow class from a module, without @workflow.defn": Mistake(
+        "import plain_workflow\n" + _worker("workflows=[plain_workflow.HoldStock]"),
+        Kind.NOT_A_WORKFLOW,
+        f"ValueError: HoldStock is not a workflow: put @workflow.defn above its class, in "
+        f"plain_workflow.py: {FIX_IN_FILE}",
     ),
     "the activity in workflows=[...]": Mistake(
         DECORATED + _worker("workflows=[send_confirmation]"),

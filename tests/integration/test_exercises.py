@@ -181,6 +181,11 @@ MISTAKES_02 = {
         "__call__ from inside a workflow (the sandbox refuses it: a replay would get a "
         "different answer; use workflow.now()",
     ),
+    "the run method's @workflow.run removed": (
+        ("    @workflow.run\n", ""),
+        f"ValueError: {GIFT_MODULE}.py, line 7: Invalid workflow class: Missing @workflow.run "
+        "method: fix it in the cell that writes that file, run that cell, then this one again",
+    ),
 }
 
 
