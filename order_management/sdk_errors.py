@@ -196,13 +196,13 @@ def _not_an_activity(value: Any) -> str:
         )
     if not callable(value):
         return f"activities=[...] holds {_short(value)}: it takes functions marked @activity.defn"
-    return f"{name} is not an activity: put @activity.defn above its def, {_then_run(value)}"
+    return f"{name} is not an activity: put @activity.defn above its def{_then_run(value)}"
 
 
 def _not_a_workflow(value: Any) -> str:
     if isinstance(value, type):
         return (
-            f"{value.__name__} is not a workflow: put @workflow.defn above its class, "
+            f"{value.__name__} is not a workflow: put @workflow.defn above its class"
             f"{_then_run(value)}"
         )
     if inspect.isfunction(value) and "." in value.__qualname__:
@@ -243,8 +243,8 @@ def _sandbox_refused(mistake: WorkerMistake) -> str:
 def _then_run(defined: Any) -> str:
     """Where to make the fix: the cell again, or the cell that writes the module."""
     if getattr(defined, "__module__", "__main__") == "__main__":
-        return "then run the cell again"
-    return f"in {_file_of(defined)}: {FIX_IN_FILE}"
+        return ", then run the cell again"
+    return f" in {_file_of(defined)}: {FIX_IN_FILE}"
 
 
 def _file_of(defined: Any) -> str:

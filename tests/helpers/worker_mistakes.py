@@ -92,7 +92,7 @@ MISTAKES = {
     "an activity from a module, without @activity.defn": Mistake(
         "import plain_activity\n" + _worker("activities=[plain_activity.pack]"),
         Kind.NOT_AN_ACTIVITY,
-        f"TypeError: pack is not an activity: put @activity.defn above its def, in "
+        f"TypeError: pack is not an activity: put @activity.defn above its def in "
         f"plain_activity.py: {FIX_IN_FILE}",
     ),
     "the activity called in activities=[...]": Mistake(
@@ -112,7 +112,7 @@ MISTAKES = {
     "a workflow class from a module, without @workflow.defn": Mistake(
         "import plain_workflow\n" + _worker("workflows=[plain_workflow.HoldStock]"),
         Kind.NOT_A_WORKFLOW,
-        f"ValueError: HoldStock is not a workflow: put @workflow.defn above its class, in "
+        f"ValueError: HoldStock is not a workflow: put @workflow.defn above its class in "
         f"plain_workflow.py: {FIX_IN_FILE}",
     ),
     "the activity in workflows=[...]": Mistake(
