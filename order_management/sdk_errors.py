@@ -3,12 +3,19 @@
 Scripts (`orders.py`, `starter.py`) and notebook cells (`notebook/cell_errors.py`) meet the
 same SDK exceptions: a wait that ran out, a workflow that failed, an update its validator
 refused, a signal to a finished workflow. Their messages are gRPC statuses or the SDK's
-insides; `explain` turns each into the one sentence both sides show.
+insides; `explain` turns each into the one sentence both sides show. A learner's own
+`Worker(...)` call meets a few more: an activity without `@activity.defn`, a workflow class
+without `@workflow.defn`, a task queue another Worker holds (`WORKER_ERRORS`,
+`sdk_internals.worker_mistake`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import difflib
+import inspect
+from pathlib import Path
+from typing import Any
 
 from temporalio.client import (
     WorkflowFailureError,
@@ -19,8 +26,11 @@ from temporalio.client import (
 )
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
 from order_management.errors import WorkshopError
+from order_management.sdk_internals import WorkerMistake, WorkerMistakeKind, worker_mistake
 
 EXPLAINED: tuple[type[BaseException], ...] = (
     WorkshopError,
@@ -37,12 +47,22 @@ EXPLAINED: tuple[type[BaseException], ...] = (
 """The errors `explain` has a sentence for: the workshop's own (their message is it), the
 SDK's, and the timeouts of a bounded wait."""
 
+WORKER_ERRORS: tuple[type[BaseException], ...] = (TypeError, ValueError, RuntimeError)
+"""The plain errors the SDK raises for a mistake in a `Worker(...)` call; `explain` has a
+sentence for those that `is_worker_mistake` recognises, the rest keep their traceback."""
+
+WORKER_SHAPE = "Worker(client, task_queue=..., workflows=[...], activities=[...])"
+FIX_IN_FILE = "fix it in the cell that writes that file, run that cell, then this one again"
+
 ANY_WORKER = "is a worker polling the workflow's task queue? If one is, its log says what fails"
 
 
 def explain(error: BaseException, worker_hint: str = ANY_WORKER) -> str:
     """What the learner reads for `error`. `worker_hint` is the question a timeout asks about
     the worker (a notebook knows whether its kernel runs one)."""
+    mistake = worker_mistake(error)
+    if mistake is not None:
+        return worker_mistake_line(mistake)
     if isinstance(error, (TimeoutError, asyncio.TimeoutError)) and not str(error):
         return no_answer(worker_hint)
     if isinstance(error, WorkflowUpdateRPCTimeoutOrCancelledError):
@@ -105,3 +125,152 @@ def _refused(error: RPCError, worker_hint: str) -> str:
             )
         return f"no such workflow ({error.message}): check the id, or start it first"
     return f"Temporal refused the request: {error.message}"
+
+
+def is_worker_mistake(error: BaseException) -> bool:
+    """Whether `error` is a learner's mistake in a `Worker(...)` call that `explain` says in
+    one line (a bug of the workshop's own code never is)."""
+    return worker_mistake(error) is not None
+
+
+def worker_mistake_line(mistake: WorkerMistake) -> str:
+    """What to fix, for a mistake in a `Worker(...)` call or in the code it registers."""
+    kind, subject = mistake.kind, mistake.subject
+    if kind is WorkerMistakeKind.NOT_AN_ACTIVITY:
+        return _not_an_activity(subject)
+    if kind is WorkerMistakeKind.NOT_A_WORKFLOW:
+        return _not_a_workflow(subject)
+    if kind is WorkerMistakeKind.WORKFLOW_DEFINITION:
+        if mistake.module == "__main__":
+            return f"{mistake.detail}: fix the workflow class, then run the cell again"
+        return f"{shown_path(mistake.file)}, line {mistake.line}: {mistake.detail}: {FIX_IN_FILE}"
+    if kind is WorkerMistakeKind.SYNC_ACTIVITY:
+        name = _name(subject)
+        return (
+            f"{name} is a plain def: a Worker runs it only with an executor, pass "
+            f"activity_executor=ThreadPoolExecutor() to Worker(...), or make it `async def "
+            f"{name}(...)`"
+        )
+    if kind is WorkerMistakeKind.NOT_A_LIST:
+        argument, value = subject
+        return f"{argument}= takes a list, even of one: {argument}=[{_name(value)}]"
+    if kind is WorkerMistakeKind.NOTHING_REGISTERED:
+        return (
+            "this Worker has nothing to run: give it workflows=[...] (classes marked "
+            "@workflow.defn), activities=[...] (functions marked @activity.defn), or both"
+        )
+    if kind is WorkerMistakeKind.QUEUE_TAKEN:
+        return (
+            f"task queue {subject!r} is taken: another Worker built on this client has it "
+            "(a Worker holds its queue until it has run and shut down; one never run holds "
+            "it until the kernel restarts). Give this Worker a task queue of its own"
+        )
+    if kind is WorkerMistakeKind.QUEUE_NOT_STR:
+        if callable(subject):
+            return (
+                f"task_queue is the function {_name(subject)}, not a queue's name: call it, "
+                f"task_queue={_name(subject)}()"
+            )
+        return (
+            f"task_queue takes the queue's name as a str, not {_short(subject)} "
+            f"({type(subject).__name__})"
+        )
+    if kind is WorkerMistakeKind.SANDBOX_REFUSED:
+        return _sandbox_refused(mistake)
+    if kind is WorkerMistakeKind.UNKNOWN_ARGUMENT:
+        close = difflib.get_close_matches(subject, _worker_arguments(), n=1)
+        guess = f" (did you mean {close[0]}=?)" if close else ""
+        return f"Worker(...) takes no argument {subject!r}{guess}: {WORKER_SHAPE}"
+    if kind is WorkerMistakeKind.MISSING_ARGUMENT:
+        return f"Worker(...) needs {subject}: {WORKER_SHAPE}"
+    return f"Worker(...) takes only the client by position, the rest by name: {WORKER_SHAPE}"
+
+
+def _not_an_activity(value: Any) -> str:
+    name = _name(value)
+    if inspect.iscoroutine(value):
+        value.close()  # never to run: spare the learner a "never awaited" warning on top
+        return (
+            f"activities=[...] holds what {name}(...) returned, not the activity: pass the "
+            f"function itself, activities=[{name}]"
+        )
+    if not callable(value):
+        return f"activities=[...] holds {_short(value)}: it takes functions marked @activity.defn"
+    return f"{name} is not an activity: put @activity.defn above its def{_then_run(value)}"
+
+
+def _not_a_workflow(value: Any) -> str:
+    if isinstance(value, type):
+        return (
+            f"{value.__name__} is not a workflow: put @workflow.defn above its class"
+            f"{_then_run(value)}"
+        )
+    if inspect.isfunction(value) and "." in value.__qualname__:
+        owner = value.__qualname__.rsplit(".", 1)[0]
+        return (
+            f"workflows=[...] holds the method {value.__qualname__}: pass the class itself, "
+            f"workflows=[{owner}]"
+        )
+    if callable(value):
+        return (
+            f"{_name(value)} is a function, not a workflow class: workflows=[...] takes "
+            "classes marked @workflow.defn (an activity goes in activities=[...])"
+        )
+    cls = type(value).__name__
+    return f"workflows=[...] holds a {cls} object: pass the class itself, workflows=[{cls}]"
+
+
+def _sandbox_refused(mistake: WorkerMistake) -> str:
+    workflow, cause = mistake.subject
+    if workflow.__module__ == "__main__":
+        return (
+            f"{workflow.__name__} is written in a notebook cell, but the sandbox that runs "
+            "workflow code loads it from its file: write it to a .py file with %%writefile, "
+            "import it from there, then register it"
+        )
+    refused = str(cause).splitlines()[0].split(". ")[0] if str(cause) else type(cause).__name__
+    advice = ""
+    if isinstance(cause, RestrictedWorkflowAccessError):  # module-level code, run on load
+        advice = (
+            " (the sandbox runs the module's top-level code too: move that call into an activity)"
+        )
+    return (
+        f"the sandbox could not load {workflow.__name__} from {_file_of(workflow)}: "
+        f"{refused}{advice}"
+    )
+
+
+def _then_run(defined: Any) -> str:
+    """Where to make the fix: the cell again, or the cell that writes the module."""
+    if getattr(defined, "__module__", "__main__") == "__main__":
+        return ", then run the cell again"
+    return f" in {_file_of(defined)}: {FIX_IN_FILE}"
+
+
+def _file_of(defined: Any) -> str:
+    try:
+        source = inspect.getsourcefile(defined)
+    except TypeError:  # a built-in: no file
+        source = None
+    return shown_path(source or defined.__module__)
+
+
+def shown_path(path: str) -> str:
+    """A file as the learner's cells name it: relative to the notebooks' folder."""
+    where = Path(path)
+    if where.is_absolute() and where.is_relative_to(Path.cwd()):
+        return str(where.relative_to(Path.cwd()))
+    return path
+
+
+def _name(value: Any) -> str:
+    return getattr(value, "__name__", None) or _short(value)
+
+
+def _short(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:39] + "…"
+
+
+def _worker_arguments() -> list[str]:
+    return [name for name in inspect.signature(Worker).parameters if name != "self"]

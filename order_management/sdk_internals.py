@@ -11,9 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import dataclass
+from enum import Enum, auto
+from pathlib import Path
+from types import CodeType, FrameType
 from typing import Any
 
+import temporalio
+import temporalio.workflow._definition
 from temporalio import activity, workflow
+from temporalio.bridge import worker as _bridge_worker
+from temporalio.worker import Worker, _activity, _workflow
 
 # The SDK's loggers mark the record of a failed workflow task with this private `extra`
 # (temporalio/worker/_workflow_instance.py); the record's public fields do not say it.
@@ -67,6 +75,12 @@ def activity_name(function: Any) -> str | None:
     return None if definition is None else definition.name
 
 
+def has_run(worker: Worker) -> bool:
+    """Whether `worker` has been run already (a Worker runs once): the SDK's private flag,
+    set by `run()`; no public attribute says it."""
+    return bool(worker._started)
+
+
 def workflow_handlers(cls: type) -> tuple[dict[str | None, Any], dict[str | None, Any]] | None:
     """The signal and query handlers of the workflow class `cls`, or None when it is none."""
     definition = workflow._Definition.from_class(cls)
@@ -83,3 +97,138 @@ def executed_cell_id(result: Any) -> str | None:
     (`ExecutionInfo.cell_id`). None of the three documents it as a promise."""
     cell_id = getattr(getattr(result, "info", None), "cell_id", None)
     return cell_id if isinstance(cell_id, str) else None
+
+
+# -- A learner's mistake in `Worker(...)`, read from the error the SDK raised ------------------
+# The SDK raises plain TypeError, ValueError and RuntimeError when a Worker's arguments or the
+# code it registers are wrong; which mistake it was shows only in the SDK function that raised
+# it (its code object, its local variables) and in the message. A mistake counts only when the
+# code that made the call is the learner's (a cell, a `%%writefile` module): raised on behalf of
+# the workshop's own code, the same error is a bug, and keeps its traceback.
+
+
+class WorkerMistakeKind(Enum):
+    NOT_AN_ACTIVITY = auto()  # activities=[...] holds a function without @activity.defn
+    NOT_A_WORKFLOW = auto()  # workflows=[...] holds a class without @workflow.defn, or no class
+    WORKFLOW_DEFINITION = auto()  # @workflow.defn/@workflow.run refused the class (no run, ...)
+    SYNC_ACTIVITY = auto()  # a plain-def activity and no activity_executor
+    NOT_A_LIST = auto()  # workflows=ConfirmationWorkflow, without the brackets
+    NOTHING_REGISTERED = auto()  # neither workflows nor activities
+    QUEUE_TAKEN = auto()  # another Worker on the same client has this task queue
+    QUEUE_NOT_STR = auto()  # task_queue=42, task_queue=confirmation_queue (not called)
+    SANDBOX_REFUSED = auto()  # the sandbox could not load the workflow's module
+    UNKNOWN_ARGUMENT = auto()  # Worker(..., workflow=[...]): Python's own TypeError
+    MISSING_ARGUMENT = auto()  # Worker(client): no task_queue
+    POSITIONAL_ARGUMENT = auto()  # Worker(client, "queue")
+
+
+@dataclass(frozen=True)
+class WorkerMistake:
+    """What was wrong, and where the learner wrote it.
+
+    `subject` is what the mistake is about (the function or class registered, the queue, the
+    argument's name), `detail` the SDK's own words where they say more; `module` and `file`,
+    `line` are where the learner's code made the call or defined the class (`module`
+    "__main__": a notebook cell)."""
+
+    kind: WorkerMistakeKind
+    subject: Any = None
+    detail: str = ""
+    module: str = "__main__"
+    file: str = ""
+    line: int = 0
+
+
+_SDK_DIR = Path(temporalio.__file__).parent
+_WORKSHOP_DIR = Path(__file__).parent
+_WORKFLOW_DEFINITIONS = temporalio.workflow._definition.__file__
+_SYNC_ACTIVITY = re.compile(r"is not async so an activity_executor must be present")
+_NOT_ITERABLE = re.compile(r"object is not iterable")
+_NOTHING = re.compile(r"^At least one activity, Nexus service, or workflow must be specified")
+_QUEUE_TAKEN = re.compile(r"Registration of multiple workers .* same namespace, task queue")
+_QUEUE_FIELD = re.compile(r"WorkerConfig\.task_queue")
+_SANDBOX = re.compile(r"^Failed validating workflow ")
+# Python's own words when a call does not match a signature (`Worker.__init__() got ...`).
+_CALL = re.compile(
+    rf"^{re.escape(Worker.__init__.__qualname__)}\(\) (?:"
+    r"got an unexpected keyword argument '(?P<unknown>\w+)'"
+    r"|missing \d+ required (?:keyword-only |positional )?arguments?: (?P<missing>.+)"
+    r"|(?P<positional>takes \d+ positional arguments? but .* given))"
+)
+
+
+def worker_mistake(error: BaseException) -> WorkerMistake | None:
+    """The learner's mistake that `error` reports, or None when it reports none (any other
+    error, or one raised on behalf of the workshop's own code)."""
+    frames = _frames(error)
+    learner = next((f for f in reversed(frames) if not _under(f[0], _SDK_DIR)), None)
+    if not frames or learner is None or _under(learner[0], _WORKSHOP_DIR):
+        return None
+    try:
+        found = _mistake(error, frames[-1][0])
+    except (KeyError, AttributeError):  # not the SDK frame we know: not a mistake we know
+        return None
+    if found is None:
+        return None
+    frame, line = learner
+    where = {
+        "module": frame.f_globals.get("__name__", "__main__"),
+        "file": frame.f_code.co_filename,
+        "line": line,
+    }
+    return WorkerMistake(found[0], found[1], found[2], **where)
+
+
+def _mistake(
+    error: BaseException, raised_in: FrameType
+) -> tuple[WorkerMistakeKind, Any, str] | None:
+    code, local, text = raised_in.f_code, raised_in.f_locals, str(error)
+    kind = WorkerMistakeKind
+    if isinstance(error, TypeError) and code is _code(activity._Definition.must_from_callable):
+        return kind.NOT_AN_ACTIVITY, local["fn"], text
+    if isinstance(error, ValueError) and code is _code(workflow._Definition.must_from_class):
+        return kind.NOT_A_WORKFLOW, local["cls"], text
+    if isinstance(error, ValueError) and code.co_filename == _WORKFLOW_DEFINITIONS:
+        return kind.WORKFLOW_DEFINITION, None, text  # the SDK lists what is wrong
+    if code is _code(_activity._ActivityWorker.__init__):
+        if isinstance(error, ValueError) and _SYNC_ACTIVITY.search(text):
+            return kind.SYNC_ACTIVITY, local["activity"], text
+        if isinstance(error, TypeError) and _NOT_ITERABLE.search(text):
+            return kind.NOT_A_LIST, ("activities", local["activities"]), text
+    if code is _code(_workflow._WorkflowWorker.__init__):
+        if isinstance(error, TypeError) and _NOT_ITERABLE.search(text):
+            return kind.NOT_A_LIST, ("workflows", local["workflows"]), text
+        if isinstance(error, RuntimeError) and _SANDBOX.search(text) and error.__cause__:
+            return kind.SANDBOX_REFUSED, (local["workflow"], error.__cause__), text
+    if isinstance(error, ValueError) and code is _code(Worker._init_from_config):
+        return (kind.NOTHING_REGISTERED, None, text) if _NOTHING.search(text) else None
+    if code is _code(_bridge_worker.Worker.create):
+        if isinstance(error, RuntimeError) and _QUEUE_TAKEN.search(text):
+            return kind.QUEUE_TAKEN, local["config"].task_queue, text
+        if isinstance(error, TypeError) and _QUEUE_FIELD.search(text):
+            return kind.QUEUE_NOT_STR, local["config"].task_queue, text
+    call = _CALL.match(text) if isinstance(error, TypeError) else None
+    if call and not _under(raised_in, _SDK_DIR):  # raised where the learner called Worker(...)
+        if call["unknown"]:
+            return kind.UNKNOWN_ARGUMENT, call["unknown"], text
+        if call["missing"]:
+            return kind.MISSING_ARGUMENT, call["missing"], text
+        return kind.POSITIONAL_ARGUMENT, None, text
+    return None
+
+
+def _frames(error: BaseException) -> list[tuple[FrameType, int]]:
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    return frames
+
+
+def _under(frame: FrameType, folder: Path) -> bool:
+    return Path(frame.f_code.co_filename).is_relative_to(folder)
+
+
+def _code(function: Any) -> CodeType:
+    return function.__code__

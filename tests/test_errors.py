@@ -5,17 +5,28 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 import order_management
 from order_management.deadline import Deadline
 from order_management.errors import WorkshopError
-from order_management.notebook.cell_errors import ONE_LINE_ERRORS, brief, one_line
+from order_management.notebook.cell_errors import (
+    ONE_LINE_ERRORS,
+    brief,
+    install_error_display,
+    one_line,
+)
 from order_management.sdk_errors import explain
+from tests.helpers.notebooks import ANSI
+from tests.helpers.worker_mistakes import MISTAKES, MODULES, cell_namespace, write_modules
 
 PACKAGE = Path(order_management.__file__).parent
 BUILTIN_EXCEPTIONS = {
@@ -104,3 +115,42 @@ def test_a_deadline_runs_on_the_monotonic_clock(monkeypatch: pytest.MonkeyPatch)
     assert deadline.elapsed == 3 and deadline.remaining == 2 and not deadline.passed
     now[0] = 105.0
     assert deadline.passed and deadline.remaining == 0
+
+
+@pytest.mark.parametrize("name", MISTAKES)
+async def test_a_learners_worker_mistake_shows_as_one_line_that_says_what_to_fix(
+    name: str,
+    dev_client: Client,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_modules(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    queue = f"mistake-{uuid.uuid4().hex[:8]}"
+    shell = InteractiveShell.instance()
+    try:
+        install_error_display(shell)
+        shell.user_ns.update(cell_namespace(dev_client, queue))
+        result = shell.run_cell(MISTAKES[name].source)
+    finally:
+        InteractiveShell.clear_instance()
+        for module in MODULES:
+            sys.modules.pop(module.removesuffix(".py"), None)
+    assert result.error_in_exec is not None
+    shown = capsys.readouterr()
+    lines = ANSI.sub("", shown.out + shown.err).strip().splitlines()
+    assert lines == [MISTAKES[name].line.format(queue=queue)]
+
+
+def test_any_other_type_error_keeps_its_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    shell = InteractiveShell.instance()
+    try:
+        install_error_display(shell)
+        result = shell.run_cell("def total(prices):\n    return sum(prices)\ntotal(5)")
+    finally:
+        InteractiveShell.clear_instance()
+    assert isinstance(result.error_in_exec, TypeError)
+    shown = ANSI.sub("", "".join(capsys.readouterr()))
+    assert "Traceback (most recent call last)" in shown and "return sum(prices)" in shown

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import sys
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -24,6 +26,7 @@ from order_management.orders import OrderError
 from order_management.worker import build_worker, start_polling
 from order_management.workflow import OrderWorkflow
 from tests.helpers.notebooks import Kernel, notebook_client
+from tests.helpers.worker_mistakes import MISTAKES, MODULES, cell_namespace, write_modules
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -60,6 +63,8 @@ async def test_a_running_worker_is_still_recognised_by_its_task(
     try:
         assert sdk_internals.is_worker_task(task)
         assert not sdk_internals.is_worker_task(other)
+        assert sdk_internals.has_run(worker)
+        assert not sdk_internals.has_run(build_worker(dev_client, f"{task_queue}-unrun"))
     finally:
         other.cancel()
         await worker.shutdown()
@@ -153,3 +158,35 @@ def test_a_kernel_still_takes_a_cells_id_from_the_metadata_jupyterlab_sends() ->
         kernel.run("total = 1 + 1")
         ran = client.nb.cells[-1].id
         assert kernel.run("print(heard[-1])").strip() == ran
+
+
+@pytest.mark.filterwarnings("ignore:coroutine 'send_confirmation' was never awaited")
+@pytest.mark.parametrize("name", MISTAKES)
+async def test_the_sdk_still_reports_each_worker_mistake_where_the_workshop_reads_it(
+    name: str, dev_client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_modules(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    namespace = cell_namespace(dev_client, f"mistake-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(Exception) as raised:  # each mistake raises its own kind
+        exec(compile(MISTAKES[name].source, "<cell>", "exec"), namespace)
+    for module in MODULES:
+        sys.modules.pop(module.removesuffix(".py"), None)
+    mistake = sdk_internals.worker_mistake(raised.value)
+    assert mistake is not None, repr(raised.value)
+    assert mistake.kind is MISTAKES[name].kind
+
+
+async def test_the_same_sdk_error_on_behalf_of_the_workshops_own_code_is_a_bug(
+    dev_client: Client,
+) -> None:
+    # Compiled as if it were a module of the package: a Worker(...) call of the workshop's own.
+    ours = str(Path(sdk_internals.__file__).parent / "worker.py")
+    namespace = cell_namespace(dev_client, "ours")
+    with pytest.raises(ValueError) as raised:
+        exec(compile("Worker(client, task_queue=QUEUE)", ours, "exec"), namespace)
+    assert sdk_internals.worker_mistake(raised.value) is None
+    with pytest.raises(TypeError) as plain:
+        exec(compile("len(5)", "<cell>", "exec"), {})
+    assert sdk_internals.worker_mistake(plain.value) is None

@@ -5,6 +5,9 @@ that ran out (`asyncio.wait_for(handle.result(), timeout=30)`), a workflow that 
 update its validator refused, a signal to a finished workflow. Their stacks are the SDK's
 insides, nothing a learner can act on; `sdk_errors.explain` gives the sentence instead, the
 one the scripts print too. The workshop's own errors (`WorkshopError`) already carry theirs.
+A learner's mistake in a `Worker(...)` call (an activity without `@activity.defn`, a task queue
+another Worker holds) comes as a plain TypeError, ValueError or RuntimeError: only those
+`sdk_errors.is_worker_mistake` recognises become one line, any other keeps its traceback.
 The cell still counts as failed (Run All stops there); only the display changes.
 """
 
@@ -12,12 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from pathlib import Path
 from typing import Any
 
 from order_management import sdk_internals
 from order_management.progress import record as progress
-from order_management.sdk_errors import ANY_WORKER, EXPLAINED, explain
+from order_management.sdk_errors import (
+    ANY_WORKER,
+    EXPLAINED,
+    FIX_IN_FILE,
+    WORKER_ERRORS,
+    explain,
+    is_worker_mistake,
+    shown_path,
+)
 
 _RED, _RESET = "\x1b[0;31m", "\x1b[0m"
 
@@ -34,7 +44,7 @@ a cell's own typo keeps IPython's display."""
 def install_error_display(shell: Any) -> None:
     """Show `ONE_LINE_ERRORS` as one line, and a `NameError` with the likely cause (a cell
     run out of order). Idempotent."""
-    shell.set_custom_exc((*ONE_LINE_ERRORS, NameError), _show_error)
+    shell.set_custom_exc((*ONE_LINE_ERRORS, *WORKER_ERRORS, NameError), _show_error)
 
 
 def brief(error: BaseException) -> str:
@@ -52,14 +62,9 @@ def one_line(error: BaseException) -> str:
 
 
 def _syntax_hint(error: SyntaxError) -> str:
-    where = Path(error.filename or "?")
-    if where.is_absolute() and where.is_relative_to(Path.cwd()):
-        where = where.relative_to(Path.cwd())  # my_shop/workflow.py, as its cell names it
+    where = shown_path(error.filename or "?")  # my_shop/workflow.py, as its cell names it
     code = f" in `{error.text.strip()}`" if error.text and error.text.strip() else ""
-    return (
-        f"{where}, line {error.lineno}: {error.msg}{code}. Fix it in the cell that writes "
-        "that file, run that cell, then this one again"
-    )
+    return f"{where}, line {error.lineno}: {error.msg}{code}. {FIX_IN_FILE.capitalize()}"
 
 
 def _missing_module_hint(error: ModuleNotFoundError) -> str:
@@ -90,6 +95,9 @@ def _worker_hint() -> str:
 def _show_error(
     shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None
 ) -> None:
+    if not isinstance(value, (*ONE_LINE_ERRORS, NameError)) and not is_worker_mistake(value):
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)  # not one we know: as is
+        return
     progress.error_seen(f"{etype.__name__}: {one_line(value)}")
     if isinstance(value, NameError):  # the usual short trace, then the likely cause
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)

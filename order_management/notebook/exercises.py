@@ -46,7 +46,7 @@ from order_management.exercise_workflows import (
 from order_management.local import config
 from order_management.notebook.display import web_ui_link
 from order_management.progress import record as progress
-from order_management.sdk_internals import workflow_handlers
+from order_management.sdk_internals import activity_name, has_run, workflow_handlers
 from order_management.shared import Order
 from order_management.worker import start_polling
 
@@ -91,8 +91,9 @@ def self_check(answer: Any, expected: Any, *, hint: str, task: str | None = None
 def confirmation_queue() -> str:
     """A task queue for 01's exercise: its own, so the kernel's order worker never takes a
     `ConfirmationWorkflow` task; and a new one at each call, because the SDK refuses a second
-    `Worker` for the same queue on one client while the first exists, even one never run
-    (the exercise cell may run many times before its check)."""
+    `Worker` for the same queue on one client until the first has run and shut down: one
+    never run keeps its queue for the kernel's life, even once it is garbage (the exercise
+    cell may run many times before its check)."""
     return f"{_confirmation_queue_prefix()}{uuid.uuid4().hex[:6]}"
 
 
@@ -145,14 +146,13 @@ def _check_worker(worker: Any, queue_prefix: str, workflow_class: type) -> None:
             f"{workflow_class.__name__} is not registered on your worker: add "
             f"workflows=[{workflow_class.__name__}] to Worker(...)"
         )
-    if worker._started:  # the SDK's own flag: a Worker runs once
+    if has_run(worker):  # a Worker runs once
         raise NotYet("That Worker has run already (a Worker runs once): run the cell above again")
 
 
 def _registered_activity(worker: Worker, name: str) -> Callable[..., Any]:
     for fn in worker.config().get("activities", []):
-        defn = getattr(fn, "__temporal_activity_definition", None)
-        if defn is not None and defn.name == name:
+        if activity_name(fn) == name:
             return fn
     raise NotYet(
         f"No activity named {name!r} is registered on your worker: mark the function "

@@ -107,7 +107,9 @@ def errors_key_outputs(nb: Any) -> None:
     assert took["blocking"] >= 2.9  # three one-second sleeps, one after another
     assert took["async"] < 2.9 and took["sync"] < 2.9  # the same three, overlapping
     assert (
-        "ValueError: Activity label_sync is not async so an activity_executor must be present"
+        "ValueError: label_sync is a plain def: a Worker runs it only with an executor, pass "
+        "activity_executor=ThreadPoolExecutor() to Worker(...), or make it `async def "
+        "label_sync(...)`"
     ) in shown(nb, "no-executor")
 
 

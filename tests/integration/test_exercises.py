@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.helpers.notebooks import SOLUTIONS, Kernel, kernel_dir
+from tests.helpers.worker_mistakes import MISTAKES
 
 pytestmark = pytest.mark.notebook
 
@@ -180,6 +181,11 @@ MISTAKES_02 = {
         "__call__ from inside a workflow (the sandbox refuses it: a replay would get a "
         "different answer; use workflow.now()",
     ),
+    "the run method's @workflow.run removed": (
+        ("    @workflow.run\n", ""),
+        f"ValueError: {GIFT_MODULE}.py, line 7: Invalid workflow class: Missing @workflow.run "
+        "method: fix it in the cell that writes that file, run that cell, then this one again",
+    ),
 }
 
 
@@ -232,3 +238,49 @@ def test_03_mistake_prints_one_line_to_fix(kernel: Kernel, mistake: str) -> None
     shown = kernel.run(CHECK_03, fails=True)
     _one_line(shown, line)
     print(f"{mistake}: {shown.strip().splitlines()[-1]}")
+
+
+IN_CELL_WORKFLOW = """
+from temporalio import workflow
+
+@workflow.defn
+class Thanks:
+    @workflow.run
+    async def run(self) -> str:
+        return "thanks"
+
+thanks_worker = Worker(client, task_queue=CONFIRMATION_QUEUE, workflows=[Thanks])
+"""
+
+WORKER_MISTAKES_01 = {
+    "an activity without @activity.defn": (
+        MISTAKES["an activity without @activity.defn"].source,
+        MISTAKES["an activity without @activity.defn"].line,
+    ),
+    "the kernel's own task queue": (
+        f"@activity.defn\n{RIGHT_ACTIVITY}\n"
+        "confirmation_worker = Worker(client, task_queue=config.task_queue(),\n"
+        "                             workflows=[ConfirmationWorkflow], "
+        "activities=[send_confirmation])\n",
+        "RuntimeError: task queue {queue!r} is taken: another Worker built on this client has "
+        "it (a Worker holds its queue until it has run and shut down; one never run holds it "
+        "until the kernel restarts). Give this Worker a task queue of its own",
+    ),
+    "a workflow class written in a cell": (
+        IN_CELL_WORKFLOW,
+        "RuntimeError: Thanks is written in a notebook cell, but the sandbox that runs workflow "
+        "code loads it from its file: write it to a .py file with %%writefile, import it from "
+        "there, then register it",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", WORKER_MISTAKES_01)
+def test_01_worker_cell_mistake_prints_only_one_line_to_fix(
+    kernel_01: Kernel, mistake: str
+) -> None:
+    source, line = WORKER_MISTAKES_01[mistake]
+    queue = kernel_01.run("QUEUE = CONFIRMATION_QUEUE\nprint(config.task_queue())").strip()
+    shown = kernel_01.run(source, fails=True)
+    assert shown.strip() == line.format(queue=queue)
+    print(f"{mistake}: {shown.strip()}")
