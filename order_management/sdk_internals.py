@@ -22,6 +22,7 @@ import temporalio.workflow._definition
 from temporalio import activity, workflow
 from temporalio.bridge import worker as _bridge_worker
 from temporalio.worker import Worker, _activity, _workflow
+from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
 # The SDK's loggers mark the record of a failed workflow task with this private `extra`
 # (temporalio/worker/_workflow_instance.py); the record's public fields do not say it.
@@ -48,6 +49,16 @@ def core_message(text: str) -> str | None:
 
 def _unescape(escape: re.Match[str]) -> str:
     return " " if escape[1] in "nrt" else escape[1]
+
+
+# How the sandbox's refusal of a call begins (RestrictedWorkflowAccessError's default message),
+# as a failed workflow task's message carries it to the history.
+_SANDBOX_REFUSAL = RestrictedWorkflowAccessError.default_message("\0").split("\0")[0]
+
+
+def is_sandbox_refusal(message: str) -> bool:
+    """Whether a failed workflow task's `message` is the sandbox refusing a call."""
+    return _SANDBOX_REFUSAL in message
 
 
 def is_worker_task(task: asyncio.Task[Any]) -> bool:

@@ -19,6 +19,7 @@ from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.worker import _workflow_instance as workflow_instance
+from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
 from order_management import sdk_internals
 from order_management.notebook.cell_errors import install_error_display
@@ -190,3 +191,9 @@ async def test_the_same_sdk_error_on_behalf_of_the_workshops_own_code_is_a_bug(
     with pytest.raises(TypeError) as plain:
         exec(compile("len(5)", "<cell>", "exec"), {})
     assert sdk_internals.worker_mistake(plain.value) is None
+
+
+def test_the_sandboxs_refusal_is_still_recognised_in_a_failed_workflow_tasks_message() -> None:
+    refusal = str(RestrictedWorkflowAccessError("datetime.datetime.now.__call__"))
+    assert sdk_internals.is_sandbox_refusal(f"Failed activation: {refusal}")
+    assert not sdk_internals.is_sandbox_refusal("Workflow task failed: boom")

@@ -46,7 +46,12 @@ from order_management.exercise_workflows import (
 from order_management.local import config
 from order_management.notebook.display import web_ui_link
 from order_management.progress import record as progress
-from order_management.sdk_internals import activity_name, has_run, workflow_handlers
+from order_management.sdk_internals import (
+    activity_name,
+    has_run,
+    is_sandbox_refusal,
+    workflow_handlers,
+)
 from order_management.shared import Order
 from order_management.worker import start_polling
 
@@ -374,7 +379,7 @@ async def _failed_workflow_task(handle: WorkflowHandle) -> str | None:
 def _sandbox_hint(message: str) -> str:
     """For a call the sandbox refused, the SDK's first sentence and what to use instead (its
     further advice, to pass the module through, is for imports, not for such calls)."""
-    if "Cannot access" not in message:
+    if not is_sandbox_refusal(message):
         return message
     return (
         f"{message.split('. ')[0]} (the sandbox refuses it: a replay would get a different "
@@ -388,8 +393,6 @@ def _activity_failure_line(step: str, err: WorkflowFailureError) -> str:
     while cause is not None and cause.__cause__ is not None:
         cause = cause.__cause__
     message = _first_line(cause or err)
-    if "not registered" in message:
-        return f"{message}: pass activities=[{step}] to Worker(...)"
     if "argument" in message or "decod" in message.lower():
         return f"{step} failed: {message}: it takes one argument, the order (order: Order)"
     return f"{step} failed on the worker: {message}"
