@@ -6,7 +6,8 @@ Each attendee gets what a room gives them: a dev server of their own (the worksh
 settings) and a kernel started and idle, from the room's shared environment when one exists
 (`/opt/order-management-room/env`, byte-compiled as `make room` builds it) or this venv. The
 code cells of `01_first_order.ipynb` are sent to each kernel in turn, as JupyterLab's Run All
-does, stopping at an error. First one attendee alone, then N others all at the same instant.
+does (each with its cell id, to a kernel told its notebook: the learner's progress is recorded),
+stopping at an error. First one attendee alone, then N others all at the same instant.
 
 Before that, logins: a Jupyter server of the same environment started with the workshop's
 extension (which starts the attendee's dev server), alone and N at once, until it answers;
@@ -43,6 +44,8 @@ from jupyter_client.connect import write_connection_file
 
 from order_management.hosting.room.settings import DEFAULT_ROOM_DIR
 from order_management.local import devserver
+from order_management.progress.record import SESSION_VARIABLE
+from tests.helpers.notebooks import LAB_CELL_ID
 from tests.helpers.servers import REPO, free_port
 
 NOTEBOOK = "01_first_order.ipynb"
@@ -101,6 +104,8 @@ def attendee(name: str, python: Path, folder: Path) -> Iterator[Attendee]:
         "TEMPORAL_ADDRESS": f"localhost:{port}",
         "ORDER_STATE_DIR": str(state),
         "ORDER_LEDGER_DB": str(state / "ledger.db"),
+        # What Jupyter tells a kernel JupyterLab starts: its notebook (progress is recorded).
+        SESSION_VARIABLE: str(home / "notebooks" / NOTEBOOK),
     }
     with state_in(state):
         server = devserver.start(port, die_with_parent=True)
@@ -195,13 +200,19 @@ def _answers(url: str) -> bool:
         return False
 
 
-def code_cells() -> list[str]:
+Cell = tuple[str | None, str]
+"""A code cell as JupyterLab sends it: its id (None for the benchmark's own) and its source."""
+
+
+def code_cells() -> list[Cell]:
     notebook = nbformat.read(REPO / "notebooks" / NOTEBOOK, as_version=4)
-    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    return [(cell.id, cell.source) for cell in notebook.cells if cell.cell_type == "code"]
 
 
-async def execute(client: AsyncKernelClient, code: str) -> str | None:
-    """Run one cell; its error name and message, or None."""
+async def execute(client: AsyncKernelClient, cell: Cell) -> str | None:
+    """Run one cell, with its id as JupyterLab sends it; its error name and message, or None."""
+    cell_id, code = cell
+    client.session.metadata = {LAB_CELL_ID: cell_id} if cell_id else {}
     msg_id = client.execute(code, store_history=True)
     deadline = time.monotonic() + CELL_SECONDS
     while True:
@@ -213,13 +224,13 @@ async def execute(client: AsyncKernelClient, code: str) -> str | None:
             return f"{content.get('ename')}: {content.get('evalue')}"[:200]
 
 
-async def run_all(person: Attendee, cells: list[str], start: asyncio.Event) -> RunAll:
+async def run_all(person: Attendee, cells: list[Cell], start: asyncio.Event) -> RunAll:
     await start.wait()
     kernel_before, server_before = cpu_seconds(person.kernel.pid), cpu_seconds(person.server_pid)
     began = time.monotonic()
     error = None
-    for code in cells:
-        error = await execute(person.client, code)
+    for cell in cells:
+        error = await execute(person.client, cell)
         if error:
             break
     return RunAll(
@@ -246,7 +257,7 @@ async def ready(person: Attendee) -> None:
             await asyncio.sleep(0.5)
 
 
-async def together(people: list[Attendee], cells: list[str]) -> list[RunAll]:
+async def together(people: list[Attendee], cells: list[Cell]) -> list[RunAll]:
     """Every attendee's Run All, released at the same instant once all kernels are idle."""
     await asyncio.gather(*(ready(person) for person in people))
     start = asyncio.Event()
@@ -255,11 +266,11 @@ async def together(people: list[Attendee], cells: list[str]) -> list[RunAll]:
     return await runs
 
 
-def profiled(cells: list[str], path: Path) -> list[str]:
+def profiled(cells: list[Cell], path: Path) -> list[Cell]:
     return [
-        "import cProfile as _cp\n_profile = _cp.Profile()\n_profile.enable()",
+        (None, "import cProfile as _cp\n_profile = _cp.Profile()\n_profile.enable()"),
         *cells,
-        f"_profile.disable()\n_profile.dump_stats({str(path)!r})",
+        (None, f"_profile.disable()\n_profile.dump_stats({str(path)!r})"),
     ]
 
 
