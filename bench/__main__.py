@@ -145,6 +145,9 @@ def notebook_times(address: str, state: Path) -> dict[str, float | str]:
 TIERS = {"test_suite": [], "test_fast": ["tests", "--ignore=tests/integration"]}
 """The two tiers as `make test` and `make test-fast` run them (the Makefile's PYTEST)."""
 
+FAILURE_LINES = ("FAILED ", "ERROR ")
+"""pytest's short summary lines of a test that failed or errored (`-rfE`, in the addopts)."""
+
 
 def suite_time(workers: int) -> dict[str, Any]:
     """Wall and CPU seconds of each tier, run as the Makefile runs it, with `workers`
@@ -163,7 +166,9 @@ def suite_time(workers: int) -> dict[str, Any]:
         )
         results[f"{tier}_seconds"] = round(time.monotonic() - began, 1)
         results[f"{tier}_cpu_seconds"] = round(_children_cpu_seconds() - cpu_before, 1)
-        results[f"{tier}_summary"] = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
+        lines = done.stdout.strip().splitlines() or ["(no output)"]
+        results[f"{tier}_summary"] = lines[-1]
+        results[f"{tier}_failures"] = [line for line in lines if line.startswith(FAILURE_LINES)]
     results["test_workers"] = workers
     return results
 
@@ -259,6 +264,7 @@ def table(results: Mapping[str, Any]) -> str:
                     f"CPU-s  ({results[tier + '_summary']})",
                 )
             )
+            rows += [("", failure) for failure in results.get(f"{tier}_failures", [])]
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
 
