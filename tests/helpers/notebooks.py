@@ -156,14 +156,25 @@ class Run:
 
 
 def output_text(cell: Any) -> str:
-    parts = []
+    """A cell's outputs as the learner reads them. Consecutive writes to one stream are one
+    text, as JupyterLab shows them: a busy kernel may flush a `print` in two messages."""
+    parts: list[str] = []
+    previous: Any = None
     for output in cell.get("outputs", []):
         if output.output_type == "stream":
-            parts.append(output.text)
+            if (
+                previous is not None
+                and previous.output_type == "stream"
+                and previous.name == output.name
+            ):
+                parts[-1] += output.text
+            else:
+                parts.append(output.text)
         elif output.output_type in ("execute_result", "display_data"):
             parts.append(output.data.get("text/plain", ""))
         elif output.output_type == "error":
             parts.append(ANSI.sub("", "\n".join(output.traceback)))
+        previous = output
     return "\n".join(parts)
 
 
