@@ -20,6 +20,7 @@ from order_management.progress.finished import last_code_cell_id
 from order_management.progress.table import progress_frame
 from order_management.progress.workflow import (
     MAX_HISTORY_EVENTS,
+    PROGRESS_TASK_QUEUE,
     PROGRESS_WORKFLOW_ID,
     ExercisePassed,
     LearnerProgress,
@@ -152,3 +153,22 @@ def test_the_last_code_cell_is_the_last_with_code_and_read_again_after_a_save(
     saved = path.stat().st_mtime_ns
     os.utime(path, ns=(saved, saved + 1))  # a save within the clock's tick is a save too
     assert last_code_cell_id(path) == nb.cells[-1].id
+
+
+async def test_a_signal_in_a_runs_first_workflow_task_adds_to_the_state_it_continues_from(
+    dev_client: Client, fresh: WorkflowHandle
+) -> None:
+    # What continue-as-new does when a signal arrives as the new run starts: the run's input
+    # (the state so far) and the signal come in one workflow task.
+    async with polling(record.progress_worker(dev_client)):
+        await dev_client.start_workflow(
+            LearnerProgress.run,
+            Progress(opened=["00_setup"]),
+            id=PROGRESS_WORKFLOW_ID,
+            task_queue=PROGRESS_TASK_QUEUE,
+            start_signal="exercise_passed",
+            start_signal_args=[ExercisePassed("01_first_order", "write an activity")],
+        )
+        progress = await progress_of(fresh)
+    assert progress.opened == ["00_setup"]
+    assert progress.passed == {"01_first_order": ["write an activity"]}

@@ -56,13 +56,15 @@ class LearnerProgress:
     """Holds one learner's `Progress`. Signals: `notebook_opened`, `notebook_finished`,
     `exercise_passed`, `error_seen`. Query: `progress`."""
 
-    def __init__(self) -> None:
-        self.state = Progress()
+    # `@workflow.init`: the state a run continues from is in place before any handler runs. A
+    # signal can arrive in the new run's first workflow task, and its handler may run before
+    # `run` does: had `run` set the state, it would overwrite that signal's update.
+    @workflow.init
+    def __init__(self, state: Progress | None = None) -> None:
+        self.state = state if state is not None else Progress()
 
     @workflow.run
     async def run(self, state: Progress | None = None) -> None:
-        if state is not None:
-            self.state = state
         self._publish()
         # Waits until the history is long; the signals below run meanwhile, one at a time.
         await workflow.wait_condition(
