@@ -51,9 +51,15 @@ SPREAD_MODULES = frozenset(
     }
 )
 
+# Modules that share one machine-wide resource run on one worker, one after the other: both
+# room modules build and run the one room (/opt/order-management-room, its environment and
+# system users); on two workers at once, one rebuilt the environment the other ran from.
+SHARED_SCOPES = {"tests/integration/test_room_ports.py": "tests/integration/test_room.py"}
+
 
 class ModuleScheduling(LoadScopeScheduling):
-    """xdist's scheduling by scope, with a module as the scope but for `SPREAD_MODULES`.
+    """xdist's scheduling by scope, with a module as the scope but for `SPREAD_MODULES` (each
+    test its own) and `SHARED_SCOPES` (two modules, one scope).
 
     (Why not `--dist loadgroup` with an `xdist_group` per module: pytest-xdist 3.8 marks a
     group by rewriting `item._nodeid`, which pytest 9.2 no longer reads, so every test went
@@ -61,7 +67,7 @@ class ModuleScheduling(LoadScopeScheduling):
 
     def _split_scope(self, nodeid: str) -> str:
         module = nodeid.split("::", 1)[0]
-        return nodeid if module in SPREAD_MODULES else module
+        return nodeid if module in SPREAD_MODULES else SHARED_SCOPES.get(module, module)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> ModuleScheduling:
