@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
 import sys
 import time
 import uuid
@@ -154,3 +155,29 @@ def test_any_other_type_error_keeps_its_traceback(capsys: pytest.CaptureFixture[
     assert isinstance(result.error_in_exec, TypeError)
     shown = ANSI.sub("", "".join(capsys.readouterr()))
     assert "Traceback (most recent call last)" in shown and "return sum(prices)" in shown
+
+
+async def test_a_call_without_await_says_which_call_needs_it_and_warns_no_more(
+    dev_client: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell = InteractiveShell.instance()
+    try:
+        install_error_display(shell)
+        shell.user_ns["client"] = dev_client
+        result = shell.run_cell(
+            "handle = client.get_workflow_handle('ORDER-1')\n"
+            "description = handle.describe()  # the mistake: no await\n"
+            "description.status"
+        )
+        unawaited = shell.user_ns["description"]
+    finally:
+        InteractiveShell.clear_instance()
+    assert isinstance(result.error_in_exec, AttributeError)
+    lines = ANSI.sub("", "".join(capsys.readouterr())).strip().splitlines()
+    assert lines == [
+        "AttributeError: 'coroutine' object has no attribute 'status': "
+        "`WorkflowHandle.describe(...)` is async and needs `await` before it, then run the "
+        "cell again"
+    ]
+    # Closed, it never warns "coroutine ... was never awaited" when it is collected.
+    assert inspect.getcoroutinestate(unawaited) == inspect.CORO_CLOSED

@@ -187,7 +187,8 @@ def learners_test(source: str) -> Any:
             "async def test():\n"
             "    report = ActivityEnvironment().run(pick_items, PickList('T-2', 2))\n"
             "    assert report.resumed_from == 0",
-            "your test fails on the real pick_items: AttributeError: 'coroutine' object",
+            "your test fails on the real pick_items: AttributeError: 'coroutine' object has no "
+            "attribute 'resumed_from': the call that made it is async and needs `await`",
         ),
         (
             "async def test():\n"

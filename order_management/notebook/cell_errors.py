@@ -8,13 +8,17 @@ one the scripts print too. The workshop's own errors (`WorkshopError`) already c
 A learner's mistake in a `Worker(...)` call (an activity without `@activity.defn`, a task queue
 another Worker holds) comes as a plain TypeError, ValueError or RuntimeError: only those
 `sdk_errors.is_worker_mistake` recognises become one line, any other keeps its traceback.
+So does a call written without `await` (`handle = client.start_workflow(...)`): the next line
+fails on a coroutine object, and the line says which call needs the `await`.
 The cell still counts as failed (Run All stops there); only the display changes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sys
+from types import CoroutineType
 from typing import Any
 
 from order_management import sdk_internals
@@ -44,7 +48,7 @@ a cell's own typo keeps IPython's display."""
 def install_error_display(shell: Any) -> None:
     """Show `ONE_LINE_ERRORS` as one line, and a `NameError` with the likely cause (a cell
     run out of order). Idempotent."""
-    shell.set_custom_exc((*ONE_LINE_ERRORS, *WORKER_ERRORS, NameError), _show_error)
+    shell.set_custom_exc((*ONE_LINE_ERRORS, *WORKER_ERRORS, NameError, AttributeError), _show_error)
 
 
 def brief(error: BaseException) -> str:
@@ -58,7 +62,24 @@ def one_line(error: BaseException) -> str:
         return _syntax_hint(error)
     if isinstance(error, ModuleNotFoundError):
         return _missing_module_hint(error)
+    if (coroutine := _unawaited(error)) is not None:
+        return _missing_await_hint(error, coroutine)
     return explain(error, _worker_hint())
+
+
+def _unawaited(error: BaseException) -> CoroutineType[Any, Any, Any] | None:
+    """The coroutine a cell used as if it were the call's result, or None: Python sets
+    `AttributeError.obj` to the object whose attribute was missing."""
+    found = getattr(error, "obj", None) if isinstance(error, AttributeError) else None
+    return found if inspect.iscoroutine(found) else None
+
+
+def _missing_await_hint(error: BaseException, coroutine: CoroutineType[Any, Any, Any]) -> str:
+    if inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
+        coroutine.close()  # it never ran: closed, it adds no "never awaited" warning
+    name = coroutine.__qualname__
+    call = "the call that made it" if "<locals>" in name else f"`{name}(...)`"
+    return f"{error}: {call} is async and needs `await` before it, then run the cell again"
 
 
 def _syntax_hint(error: SyntaxError) -> str:
@@ -95,7 +116,8 @@ def _worker_hint() -> str:
 def _show_error(
     shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None
 ) -> None:
-    if not isinstance(value, (*ONE_LINE_ERRORS, NameError)) and not is_worker_mistake(value):
+    known = isinstance(value, (*ONE_LINE_ERRORS, NameError)) or _unawaited(value) is not None
+    if not known and not is_worker_mistake(value):
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)  # not one we know: as is
         return
     progress.error_seen(f"{etype.__name__}: {one_line(value)}")
