@@ -5,8 +5,8 @@ same SDK exceptions: a wait that ran out, a workflow that failed, an update its 
 refused, a signal to a finished workflow. Their messages are gRPC statuses or the SDK's
 insides; `explain` turns each into the one sentence both sides show. A learner's own
 `Worker(...)` call meets a few more: an activity without `@activity.defn`, a workflow class
-without `@workflow.defn`, a task queue another Worker holds (`WORKER_ERRORS`,
-`sdk_internals.worker_mistake`).
+without `@workflow.defn`, a task queue another Worker holds, one name registered twice, an
+`await` before `Worker(...)` (`WORKER_ERRORS`, `sdk_internals.worker_mistake`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import difflib
 import inspect
+import re
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import (
+    Client,
     WorkflowFailureError,
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
@@ -30,7 +32,13 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
 from order_management.errors import WorkshopError
-from order_management.sdk_internals import WorkerMistake, WorkerMistakeKind, worker_mistake
+from order_management.sdk_internals import (
+    WorkerMistake,
+    WorkerMistakeKind,
+    activity_name,
+    worker_mistake,
+    workflow_handlers,
+)
 
 EXPLAINED: tuple[type[BaseException], ...] = (
     WorkshopError,
@@ -47,9 +55,15 @@ EXPLAINED: tuple[type[BaseException], ...] = (
 """The errors `explain` has a sentence for: the workshop's own (their message is it), the
 SDK's, and the timeouts of a bounded wait."""
 
-WORKER_ERRORS: tuple[type[BaseException], ...] = (TypeError, ValueError, RuntimeError)
-"""The plain errors the SDK raises for a mistake in a `Worker(...)` call; `explain` has a
-sentence for those that `is_worker_mistake` recognises, the rest keep their traceback."""
+WORKER_ERRORS: tuple[type[BaseException], ...] = (
+    TypeError,
+    ValueError,
+    RuntimeError,
+    AttributeError,
+)
+"""The plain errors the SDK (or Python) raises for a mistake in a `Worker(...)` call;
+`explain` has a sentence for those that `is_worker_mistake` recognises, the rest keep their
+traceback."""
 
 WORKER_SHAPE = "Worker(client, task_queue=..., workflows=[...], activities=[...])"
 FIX_IN_FILE = "fix it in the cell that writes that file, run that cell, then this one again"
@@ -183,11 +197,55 @@ def worker_mistake_line(mistake: WorkerMistake) -> str:
         return f"Worker(...) takes no argument {subject!r}{guess}: {WORKER_SHAPE}"
     if kind is WorkerMistakeKind.MISSING_ARGUMENT:
         return f"Worker(...) needs {subject}: {WORKER_SHAPE}"
+    if kind is WorkerMistakeKind.DUPLICATE_NAME:
+        return _duplicate_name(*subject)
+    if kind is WorkerMistakeKind.PLAIN_WITH:
+        return (
+            "a Worker runs under `async with`, not `with`: write `async with Worker(client, "
+            "...) as worker:`"
+        )
+    if kind is WorkerMistakeKind.NOT_A_CLIENT:
+        return _not_a_client(subject)
+    if kind is WorkerMistakeKind.AWAITED:
+        return (
+            "a Worker takes no `await`: build it with `worker = Worker(...)`, then run it "
+            "with `async with worker:` or `await worker.run()`"
+        )
     return f"Worker(...) takes only the client by position, the rest by name: {WORKER_SHAPE}"
+
+
+def _duplicate_name(what: str, name: str, first: Any, second: Any) -> str:
+    """Two registrations under one name: the same function or class twice, or two whose
+    names (their own, or `@activity.defn(name=...)`, `@workflow.defn(name=...)`) agree."""
+    several = "activities" if what == "activity" else "workflows"
+    if first is second:
+        return f"{several}=[...] lists {_name(first)} twice: list each {what} once"
+    both = f" ({_name(first)} and {_name(second)})" if _name(first) != _name(second) else ""
+    return (
+        f"two {several} are named {name!r}{both}: a Worker runs one {what} per name, so give "
+        f"one of them another with @{what}.defn(name=...)"
+    )
+
+
+def _not_a_client(value: Any) -> str:
+    if isinstance(getattr(value, "client", None), Client):  # a WorkflowEnvironment, say
+        return (
+            f"Worker(...) takes a Client first, not a {type(value).__name__} object: pass its "
+            "client, Worker(env.client, ...)"
+        )
+    shown = f"the class {value.__name__}" if isinstance(value, type) else _short(value)
+    if not isinstance(value, type):
+        shown += f" ({type(value).__name__})"
+    return (
+        f"Worker(...) takes a connected Client first, not {shown}: connect one with "
+        "`client = await Client.connect(...)`, then Worker(client, ...)"
+    )
 
 
 def _not_an_activity(value: Any) -> str:
     name = _name(value)
+    if isinstance(value, type):
+        return _class_in_activities(value)
     if inspect.iscoroutine(value):
         value.close()  # never to run: spare the learner a "never awaited" warning on top
         return (
@@ -199,7 +257,31 @@ def _not_an_activity(value: Any) -> str:
     return f"{name} is not an activity: put @activity.defn above its def{_then_run(value)}"
 
 
+def _class_in_activities(cls: type) -> str:
+    if workflow_handlers(cls) is not None:
+        return (
+            f"{cls.__name__} is a workflow class: it goes in workflows=[{cls.__name__}]; "
+            "activities=[...] takes functions marked @activity.defn"
+        )
+    methods = [name for name, member in vars(cls).items() if activity_name(member)]
+    if not methods:
+        return (
+            f"{cls.__name__} is a class: activities=[...] takes functions marked "
+            "@activity.defn (a workflow class goes in workflows=[...])"
+        )
+    instance = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+    bound = ", ".join(f"{instance}.{method}" for method in methods)
+    return (
+        f"{cls.__name__} is a class: activities=[...] takes the activity methods of one "
+        f"instance, {instance} = {cls.__name__}(), then activities=[{bound}]"
+    )
+
+
 def _not_a_workflow(value: Any) -> str:
+    if isinstance(value, str):
+        return (
+            f"workflows=[...] holds the name {value!r}: pass the class itself, workflows=[{value}]"
+        )
     if isinstance(value, type):
         return (
             f"{value.__name__} is not a workflow: put @workflow.defn above its class"

@@ -8,19 +8,23 @@ installed versions, so an upgrade that changes one fails there, loudly, not in a
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import dis
+import linecache
 import logging
 import re
 from dataclasses import dataclass
 from enum import Enum, auto
 from pathlib import Path
-from types import CodeType, FrameType
+from types import CodeType, FrameType, TracebackType
 from typing import Any
 
 import temporalio
 import temporalio.workflow._definition
 from temporalio import activity, workflow
 from temporalio.bridge import worker as _bridge_worker
+from temporalio.client import Client
 from temporalio.worker import Worker, _activity, _workflow
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
@@ -131,6 +135,10 @@ class WorkerMistakeKind(Enum):
     UNKNOWN_ARGUMENT = auto()  # Worker(..., workflow=[...]): Python's own TypeError
     MISSING_ARGUMENT = auto()  # Worker(client): no task_queue
     POSITIONAL_ARGUMENT = auto()  # Worker(client, "queue")
+    DUPLICATE_NAME = auto()  # activities=[a, a], or two workflows with one name
+    AWAITED = auto()  # await Worker(...): Python's own TypeError, the SDK never sees it
+    PLAIN_WITH = auto()  # with Worker(...): Python's own TypeError too
+    NOT_A_CLIENT = auto()  # Worker("localhost:7233", ...), Worker(env, ...), Worker(Client, ...)
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,7 @@ _NOTHING = re.compile(r"^At least one activity, Nexus service, or workflow must 
 _QUEUE_TAKEN = re.compile(r"Registration of multiple workers .* same namespace, task queue")
 _QUEUE_FIELD = re.compile(r"WorkerConfig\.task_queue")
 _SANDBOX = re.compile(r"^Failed validating workflow ")
+_DUPLICATE = re.compile(r"^More than one (?:activity|workflow) named ")
 # Python's own words when a call does not match a signature (`Worker.__init__() got ...`).
 _CALL = re.compile(
     rf"^{re.escape(Worker.__init__.__qualname__)}\(\) (?:"
@@ -206,11 +215,23 @@ def _mistake(
             return kind.SYNC_ACTIVITY, local["activity"], text
         if isinstance(error, TypeError) and _NOT_ITERABLE.search(text):
             return kind.NOT_A_LIST, ("activities", local["activities"]), text
+        if isinstance(error, ValueError) and _DUPLICATE.search(text):
+            name = local["defn"].name  # the SDK keeps the first one registered by its name
+            first = local["self"]._activities[name].fn
+            return kind.DUPLICATE_NAME, ("activity", name, first, local["activity"]), text
     if code is _code(_workflow._WorkflowWorker.__init__):
         if isinstance(error, TypeError) and _NOT_ITERABLE.search(text):
             return kind.NOT_A_LIST, ("workflows", local["workflows"]), text
         if isinstance(error, RuntimeError) and _SANDBOX.search(text) and error.__cause__:
             return kind.SANDBOX_REFUSED, (local["workflow"], error.__cause__), text
+        if isinstance(error, ValueError) and _DUPLICATE.search(text):
+            name = local["defn"].name
+            first = local["self"]._workflows[name].cls
+            return kind.DUPLICATE_NAME, ("workflow", name, first, local["workflow"]), text
+    if isinstance(error, (AttributeError, TypeError)) and code is _code(Worker.__init__):
+        # The SDK's first use of its client argument, `client.config()`, fails on anything else.
+        client = local["client"]
+        return (kind.NOT_A_CLIENT, client, text) if not isinstance(client, Client) else None
     if isinstance(error, ValueError) and code is _code(Worker._init_from_config):
         return (kind.NOTHING_REGISTERED, None, text) if _NOTHING.search(text) else None
     if code is _code(_bridge_worker.Worker.create):
@@ -218,6 +239,9 @@ def _mistake(
             return kind.QUEUE_TAKEN, local["config"].task_queue, text
         if isinstance(error, TypeError) and _QUEUE_FIELD.search(text):
             return kind.QUEUE_NOT_STR, local["config"].task_queue, text
+    refused = _refused_by_python(error) if isinstance(error, TypeError) else None
+    if refused is not None:
+        return refused, None, text
     call = _CALL.match(text) if isinstance(error, TypeError) else None
     if call and not _under(raised_in, _SDK_DIR):  # raised where the learner called Worker(...)
         if call["unknown"]:
@@ -225,6 +249,93 @@ def _mistake(
         if call["missing"]:
             return kind.MISSING_ARGUMENT, call["missing"], text
         return kind.POSITIONAL_ARGUMENT, None, text
+    return None
+
+
+# The instructions where Python refuses a Worker a cell asked for the wrong thing: a plain
+# `await` (GET_AWAITABLE's argument 0; 1 and 2 are `async with`'s own), and a plain `with`.
+_REFUSED_BY_PYTHON = {
+    ("GET_AWAITABLE", 0): WorkerMistakeKind.AWAITED,
+    ("BEFORE_WITH", None): WorkerMistakeKind.PLAIN_WITH,
+}
+
+
+def _refused_by_python(error: TypeError) -> WorkerMistakeKind | None:
+    """The mistake when `error` is Python refusing to await a temporalio Worker (`await
+    Worker(...)`, `await worker`) or to enter it with a plain `with`; else None. The message
+    names only the type, and a learner's own class may be called Worker too; so this reads
+    the code itself: the instruction that raised (`tb_lasti`), its source span (PEP 657
+    positions), and the names there, looked up in the frame that raised."""
+    tb = _last(error.__traceback__)
+    if tb is None:
+        return None
+    frame, code = tb.tb_frame, tb.tb_frame.f_code
+    raised = next((i for i in dis.get_instructions(code) if i.offset == tb.tb_lasti), None)
+    kind = _REFUSED_BY_PYTHON.get((raised.opname, raised.arg)) if raised else None
+    if raised is None or kind is None:
+        return None
+    # Python 3.10's instructions have no positions (and other names): the traceback stays.
+    written = _source_span(code.co_filename, frame, getattr(raised, "positions", None))
+    if isinstance(written, ast.Await):
+        used = [written.value]
+    elif isinstance(written, ast.With):
+        used = [item.context_expr for item in written.items]
+    else:
+        return None
+    return kind if any(_is_worker(expression, frame) for expression in used) else None
+
+
+def _is_worker(expression: ast.expr, frame: FrameType) -> bool:
+    """Whether `expression` builds a temporalio Worker (`Worker(...)`) or names one."""
+    if isinstance(expression, ast.Call):
+        built = _look_up(expression.func, frame)
+        return isinstance(built, type) and issubclass(built, Worker)
+    return isinstance(_look_up(expression, frame), Worker)
+
+
+def _last(tb: TracebackType | None) -> TracebackType | None:
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb
+
+
+def _source_span(file: str, frame: FrameType, where: Any) -> ast.AST | None:
+    """The expression or statement at `where` (an instruction's positions) in `file`, parsed;
+    None when the source is not at hand. IPython keeps each cell's source in `linecache`
+    under the cell's file name, as it does to show a traceback's lines."""
+    if where is None or None in (
+        where.lineno,
+        where.end_lineno,
+        where.col_offset,
+        where.end_col_offset,
+    ):
+        return None
+    lines = linecache.getlines(file, frame.f_globals)[where.lineno - 1 : where.end_lineno]
+    if not lines:
+        return None
+    # The columns count UTF-8 bytes, not characters.
+    encoded = [line.encode() for line in lines]
+    encoded[-1] = encoded[-1][: where.end_col_offset]
+    encoded[0] = encoded[0][where.col_offset :]
+    written = b"".join(encoded).decode(errors="replace")
+    try:
+        return ast.parse(written.strip(), mode="eval").body
+    except SyntaxError:  # a statement (a `with` and its block), not an expression
+        pass
+    try:
+        return ast.parse(written).body[0]
+    except (SyntaxError, IndexError):
+        return None
+
+
+def _look_up(expression: ast.expr, frame: FrameType) -> Any:
+    """The value of a dotted name (`Worker`, `temporalio.worker.Worker`) in `frame`; None for
+    any other expression: only names and attributes are read, nothing is called."""
+    if isinstance(expression, ast.Attribute):
+        return getattr(_look_up(expression.value, frame), expression.attr, None)
+    if isinstance(expression, ast.Name):
+        names = {**frame.f_builtins, **frame.f_globals, **frame.f_locals}
+        return names.get(expression.id)
     return None
 
 

@@ -27,7 +27,13 @@ from order_management.notebook.cell_errors import (
 )
 from order_management.sdk_errors import explain
 from tests.helpers.notebooks import ANSI
-from tests.helpers.worker_mistakes import MISTAKES, MODULES, cell_namespace, write_modules
+from tests.helpers.worker_mistakes import (
+    MISTAKES,
+    MODULES,
+    cell_namespace,
+    run_cell,
+    write_modules,
+)
 
 PACKAGE = Path(order_management.__file__).parent
 BUILTIN_EXCEPTIONS = {
@@ -134,7 +140,7 @@ async def test_a_learners_worker_mistake_shows_as_one_line_that_says_what_to_fix
     try:
         install_error_display(shell)
         shell.user_ns.update(cell_namespace(dev_client, queue))
-        result = shell.run_cell(MISTAKES[name].source)
+        result = await run_cell(shell, MISTAKES[name].source)
     finally:
         InteractiveShell.clear_instance()
         for module in MODULES:
@@ -155,6 +161,32 @@ def test_any_other_type_error_keeps_its_traceback(capsys: pytest.CaptureFixture[
     assert isinstance(result.error_in_exec, TypeError)
     shown = ANSI.sub("", "".join(capsys.readouterr()))
     assert "Traceback (most recent call last)" in shown and "return sum(prices)" in shown
+
+
+OWN_WORKER = "class Worker:\n    pass\n\n"
+
+
+@pytest.mark.parametrize(
+    ("used", "message"),
+    [
+        ("await Worker()", "object Worker can't be used in 'await' expression"),
+        ("with Worker():\n    pass", "'Worker' object does not support the context manager"),
+    ],
+)
+async def test_awaiting_or_entering_any_worker_but_temporals_keeps_its_traceback(
+    used: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Python's words are the same for any object, a learner's own class called Worker too.
+    shell = InteractiveShell.instance()
+    try:
+        install_error_display(shell)
+        result = await run_cell(shell, OWN_WORKER + used)
+    finally:
+        InteractiveShell.clear_instance()
+    assert isinstance(result.error_in_exec, TypeError)
+    assert message in str(result.error_in_exec)
+    shown = ANSI.sub("", "".join(capsys.readouterr()))
+    assert "Traceback (most recent call last)" in shown and used.splitlines()[0] in shown
 
 
 async def test_a_call_without_await_says_which_call_needs_it_and_warns_no_more(

@@ -27,7 +27,13 @@ from order_management.orders import OrderError
 from order_management.worker import build_worker, start_polling
 from order_management.workflow import OrderWorkflow
 from tests.helpers.notebooks import Kernel, notebook_client
-from tests.helpers.worker_mistakes import MISTAKES, MODULES, cell_namespace, write_modules
+from tests.helpers.worker_mistakes import (
+    MISTAKES,
+    MODULES,
+    cell_namespace,
+    run_as_cell,
+    write_modules,
+)
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -171,7 +177,7 @@ async def test_the_sdk_still_reports_each_worker_mistake_where_the_workshop_read
     monkeypatch.syspath_prepend(str(tmp_path))
     namespace = cell_namespace(dev_client, f"mistake-{uuid.uuid4().hex[:8]}")
     with pytest.raises(Exception) as raised:  # each mistake raises its own kind
-        exec(compile(MISTAKES[name].source, "<cell>", "exec"), namespace)
+        await run_as_cell(MISTAKES[name].source, namespace)
     for module in MODULES:
         sys.modules.pop(module.removesuffix(".py"), None)
     mistake = sdk_internals.worker_mistake(raised.value)
@@ -179,18 +185,44 @@ async def test_the_sdk_still_reports_each_worker_mistake_where_the_workshop_read
     assert mistake.kind is MISTAKES[name].kind
 
 
+OURS = [
+    "nothing registered",
+    "the constructor awaited",
+    "an activity listed twice",
+    "a workflow listed twice",
+    "the class of the activities",
+    "the server's address for the client",
+    "a plain with",
+]
+
+
+@pytest.mark.parametrize("name", OURS)
 async def test_the_same_sdk_error_on_behalf_of_the_workshops_own_code_is_a_bug(
-    dev_client: Client,
+    name: str, dev_client: Client
 ) -> None:
     # Compiled as if it were a module of the package: a Worker(...) call of the workshop's own.
     ours = str(Path(sdk_internals.__file__).parent / "worker.py")
-    namespace = cell_namespace(dev_client, "ours")
-    with pytest.raises(ValueError) as raised:
-        exec(compile("Worker(client, task_queue=QUEUE)", ours, "exec"), namespace)
+    namespace = cell_namespace(dev_client, f"ours-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(Exception) as raised:
+        await run_as_cell(MISTAKES[name].source, namespace, file=ours)
     assert sdk_internals.worker_mistake(raised.value) is None
+    # The same source as a cell's: a learner's mistake (the test above checks each kind).
+    namespace = cell_namespace(dev_client, f"ours-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(Exception) as raised:
+        await run_as_cell(MISTAKES[name].source, namespace)
+    assert sdk_internals.worker_mistake(raised.value) is not None
+
+
+async def test_a_plain_type_error_is_no_worker_mistake() -> None:
     with pytest.raises(TypeError) as plain:
         exec(compile("len(5)", "<cell>", "exec"), {})
     assert sdk_internals.worker_mistake(plain.value) is None
+    # Awaiting, or entering with `with`, anything but a temporalio Worker (Python's words are
+    # the same for a learner's own class called Worker).
+    for used in ("await Worker()", "with Worker():\n    pass"):
+        with pytest.raises(TypeError) as refused:
+            await run_as_cell(f"class Worker:\n    pass\n\n{used}", {})
+        assert sdk_internals.worker_mistake(refused.value) is None
 
 
 def test_the_sandboxs_refusal_is_still_recognised_in_a_failed_workflow_tasks_message() -> None:

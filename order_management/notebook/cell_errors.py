@@ -6,8 +6,9 @@ update its validator refused, a signal to a finished workflow. Their stacks are 
 insides, nothing a learner can act on; `sdk_errors.explain` gives the sentence instead, the
 one the scripts print too. The workshop's own errors (`WorkshopError`) already carry theirs.
 A learner's mistake in a `Worker(...)` call (an activity without `@activity.defn`, a task queue
-another Worker holds) comes as a plain TypeError, ValueError or RuntimeError: only those
-`sdk_errors.is_worker_mistake` recognises become one line, any other keeps its traceback.
+another Worker holds, `await Worker(...)`) comes as a plain TypeError, ValueError, RuntimeError
+or AttributeError (`WORKER_ERRORS`): only those `sdk_errors.is_worker_mistake` recognises
+become one line, any other keeps its traceback.
 So does a call written without `await` (`handle = client.start_workflow(...)`): the next line
 fails on a coroutine object, and the line says which call needs the `await`.
 The cell still counts as failed (Run All stops there); only the display changes.

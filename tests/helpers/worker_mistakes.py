@@ -1,18 +1,24 @@
 """A learner's likely mistakes in a `Worker(...)` cell, as source a cell would hold, each with
 the kind `sdk_internals.worker_mistake` must recognise and the line the kernel must show.
 
+A cell may `await` (`run_cell`, `run_as_cell` run it as ipykernel does, on the running loop).
 The cell's namespace has `client` (a connected Client), `QUEUE` (a task queue of its own),
 `Worker`, `activity`, `workflow`, `ConfirmationWorkflow`, `Order` and `ThreadPoolExecutor`,
-as 01's exercise cell has. Files a mistake needs (a `%%writefile` module) are in `MODULES`.
+as 01's exercise cell has, and `Client`. Files a mistake needs (a `%%writefile` module) are
+in `MODULES`.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
+import linecache
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -26,6 +32,20 @@ async def send_confirmation(order: Order) -> str:
     return f"Confirmation for {order.order_id}"
 """
 DECORATED = "@activity.defn" + ACTIVITY
+SHOP_ACTIVITIES = """
+class ShopActivities:
+    @activity.defn
+    async def charge(self, order: Order) -> str:
+        return "charged"
+
+    @activity.defn
+    async def refund(self, order: Order) -> str:
+        return "refunded"
+"""
+AWAIT_ADVICE = (
+    "TypeError: a Worker takes no `await`: build it with `worker = Worker(...)`, then run it "
+    "with `async with worker:` or `await worker.run()`"
+)
 
 
 def _worker(
@@ -66,6 +86,22 @@ class HoldStock:
 
 async def pack(order_id: str) -> str:
     return order_id
+""",
+    "named_thanks.py": """from temporalio import workflow
+
+
+@workflow.defn
+class Thanks:
+    @workflow.run
+    async def run(self) -> str:
+        return "thanks"
+
+
+@workflow.defn(name="Thanks")
+class ThanksAgain:
+    @workflow.run
+    async def run(self) -> str:
+        return "thanks again"
 """,
     "clock_at_import.py": """from datetime import datetime
 
@@ -216,7 +252,114 @@ MISTAKES = {
         f"TypeError: Worker(...) takes only the client by position, the rest by name: "
         f"{WORKER_SHAPE}",
     ),
+    "the constructor awaited": Mistake(
+        DECORATED + "confirmation_worker = await Worker(client, task_queue=QUEUE, "
+        "workflows=[ConfirmationWorkflow], activities=[send_confirmation])\n",
+        Kind.AWAITED,
+        AWAIT_ADVICE,
+    ),
+    "the worker awaited": Mistake(
+        DECORATED + _worker() + "await confirmation_worker\n",
+        Kind.AWAITED,
+        AWAIT_ADVICE,
+    ),
+    "a plain with": Mistake(
+        DECORATED
+        + "with Worker(client, task_queue=QUEUE, activities=[send_confirmation]) as worker:\n"
+        + "    print('running')\n",
+        Kind.PLAIN_WITH,
+        "TypeError: a Worker runs under `async with`, not `with`: write `async with "
+        "Worker(client, ...) as worker:`",
+    ),
+    "an activity listed twice": Mistake(
+        DECORATED + _worker("activities=[send_confirmation, send_confirmation]"),
+        Kind.DUPLICATE_NAME,
+        "ValueError: activities=[...] lists send_confirmation twice: list each activity once",
+    ),
+    "two activities with one name": Mistake(
+        DECORATED
+        + "@activity.defn(name='send_confirmation')\n"
+        + "async def send_receipt(order: Order) -> str:\n    return 'receipt'\n"
+        + _worker("activities=[send_confirmation, send_receipt]"),
+        Kind.DUPLICATE_NAME,
+        "ValueError: two activities are named 'send_confirmation' (send_confirmation and "
+        "send_receipt): a Worker runs one activity per name, so give one of them another with "
+        "@activity.defn(name=...)",
+    ),
+    "a workflow listed twice": Mistake(
+        _worker("workflows=[ConfirmationWorkflow, ConfirmationWorkflow]"),
+        Kind.DUPLICATE_NAME,
+        "ValueError: workflows=[...] lists ConfirmationWorkflow twice: list each workflow once",
+    ),
+    "two workflows with one name": Mistake(
+        "import named_thanks\n"
+        + _worker("workflows=[named_thanks.Thanks, named_thanks.ThanksAgain]"),
+        Kind.DUPLICATE_NAME,
+        "ValueError: two workflows are named 'Thanks' (Thanks and ThanksAgain): a Worker runs "
+        "one workflow per name, so give one of them another with @workflow.defn(name=...)",
+    ),
+    "the class of the activities": Mistake(
+        SHOP_ACTIVITIES + _worker("activities=[ShopActivities]"),
+        Kind.NOT_AN_ACTIVITY,
+        "TypeError: ShopActivities is a class: activities=[...] takes the activity methods of "
+        "one instance, shop_activities = ShopActivities(), then "
+        "activities=[shop_activities.charge, shop_activities.refund]",
+    ),
+    "the workflow in activities=[...]": Mistake(
+        DECORATED + _worker("activities=[ConfirmationWorkflow, send_confirmation]"),
+        Kind.NOT_AN_ACTIVITY,
+        "TypeError: ConfirmationWorkflow is a workflow class: it goes in "
+        "workflows=[ConfirmationWorkflow]; activities=[...] takes functions marked "
+        "@activity.defn",
+    ),
+    "the workflow's name in workflows=[...]": Mistake(
+        DECORATED + _worker("workflows=['ConfirmationWorkflow'], activities=[send_confirmation]"),
+        Kind.NOT_A_WORKFLOW,
+        "ValueError: workflows=[...] holds the name 'ConfirmationWorkflow': pass the class "
+        "itself, workflows=[ConfirmationWorkflow]",
+    ),
+    "the server's address for the client": Mistake(
+        DECORATED + "confirmation_worker = Worker('localhost:7233', task_queue=QUEUE, "
+        "activities=[send_confirmation])\n",
+        Kind.NOT_A_CLIENT,
+        "AttributeError: Worker(...) takes a connected Client first, not 'localhost:7233' "
+        "(str): connect one with `client = await Client.connect(...)`, then Worker(client, ...)",
+    ),
+    "the Client class for the client": Mistake(
+        DECORATED + "confirmation_worker = Worker(Client, task_queue=QUEUE, "
+        "activities=[send_confirmation])\n",
+        Kind.NOT_A_CLIENT,
+        "TypeError: Worker(...) takes a connected Client first, not the class Client: connect "
+        "one with `client = await Client.connect(...)`, then Worker(client, ...)",
+    ),
+    "the test environment for its client": Mistake(
+        DECORATED + "from temporalio.testing import WorkflowEnvironment\n"
+        "env = WorkflowEnvironment.from_client(client)\n"
+        "confirmation_worker = Worker(env, task_queue=QUEUE, activities=[send_confirmation])\n",
+        Kind.NOT_A_CLIENT,
+        "AttributeError: Worker(...) takes a Client first, not a WorkflowEnvironment object: "
+        "pass its client, Worker(env.client, ...)",
+    ),
 }
+
+
+async def run_cell(shell: InteractiveShell, source: str) -> ExecutionResult:
+    """Run `source` in `shell` as ipykernel runs a cell: on the running event loop, so a
+    cell can `await` (the shell's own `run_cell` would start a loop of its own)."""
+    transformed = shell.transform_cell(source)
+    return await shell.run_cell_async(
+        source, transformed_cell=transformed, preprocessing_exc_tuple=None
+    )
+
+
+async def run_as_cell(source: str, namespace: dict[str, Any], file: str = "<cell>") -> None:
+    """Run `source` as IPython runs a cell, without a shell: top-level `await` allowed, and
+    its source kept in `linecache` under `file`, as IPython keeps each cell's."""
+    linecache.cache[file] = (len(source), None, source.splitlines(keepends=True), file)
+    code = compile(source, file, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    ran = eval(code, namespace)  # noqa: S307 - a test's own cell source
+    if inspect.iscoroutine(ran):
+        await ran
 
 
 def write_modules(folder: Path) -> None:
@@ -230,6 +373,7 @@ def cell_namespace(client: Client, queue: str) -> dict[str, Any]:
     return {
         "__name__": "__main__",
         "client": client,
+        "Client": Client,
         "QUEUE": queue,
         "Worker": Worker,
         "activity": activity,

@@ -266,6 +266,12 @@ WORKER_MISTAKES_01 = {
         "it (a Worker holds its queue until it has run and shut down; one never run holds it "
         "until the kernel restarts). Give this Worker a task queue of its own",
     ),
+    # Python's own TypeErrors, recognised by the cell's source as the kernel keeps it.
+    "the constructor awaited": (
+        MISTAKES["the constructor awaited"].source,
+        MISTAKES["the constructor awaited"].line,
+    ),
+    "a plain with": (MISTAKES["a plain with"].source, MISTAKES["a plain with"].line),
     "a workflow class written in a cell": (
         IN_CELL_WORKFLOW,
         "RuntimeError: Thanks is written in a notebook cell, but the sandbox that runs workflow "
