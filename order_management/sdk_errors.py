@@ -252,6 +252,11 @@ def _not_an_activity(value: Any) -> str:
             f"activities=[...] holds what {name}(...) returned, not the activity: pass the "
             f"function itself, activities=[{name}]"
         )
+    if not callable(value) and _activity_methods(type(value)):
+        return (
+            f"activities=[...] holds a {type(value).__name__} object: it takes its activity "
+            f"methods, {_methods_of_one(type(value))}"
+        )
     if not callable(value):
         return f"activities=[...] holds {_short(value)}: it takes functions marked @activity.defn"
     return f"{name} is not an activity: put @activity.defn above its def{_then_run(value)}"
@@ -263,18 +268,26 @@ def _class_in_activities(cls: type) -> str:
             f"{cls.__name__} is a workflow class: it goes in workflows=[{cls.__name__}]; "
             "activities=[...] takes functions marked @activity.defn"
         )
-    methods = [name for name, member in vars(cls).items() if activity_name(member)]
-    if not methods:
+    if not _activity_methods(cls):
         return (
             f"{cls.__name__} is a class: activities=[...] takes functions marked "
             "@activity.defn (a workflow class goes in workflows=[...])"
         )
-    instance = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
-    bound = ", ".join(f"{instance}.{method}" for method in methods)
     return (
         f"{cls.__name__} is a class: activities=[...] takes the activity methods of one "
-        f"instance, {instance} = {cls.__name__}(), then activities=[{bound}]"
+        f"instance, {_methods_of_one(cls)}"
     )
+
+
+def _activity_methods(cls: type) -> list[str]:
+    return [name for name, member in vars(cls).items() if activity_name(member)]
+
+
+def _methods_of_one(cls: type) -> str:
+    """How to register the activity methods of `cls`: on one instance, named after it."""
+    instance = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+    bound = ", ".join(f"{instance}.{method}" for method in _activity_methods(cls))
+    return f"{instance} = {cls.__name__}(), then activities=[{bound}]"
 
 
 def _not_a_workflow(value: Any) -> str:

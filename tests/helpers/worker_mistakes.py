@@ -305,6 +305,13 @@ MISTAKES = {
         "one instance, shop_activities = ShopActivities(), then "
         "activities=[shop_activities.charge, shop_activities.refund]",
     ),
+    "an instance of the activities' class": Mistake(
+        SHOP_ACTIVITIES + _worker("activities=[ShopActivities()]"),
+        Kind.NOT_AN_ACTIVITY,
+        "TypeError: activities=[...] holds a ShopActivities object: it takes its activity "
+        "methods, shop_activities = ShopActivities(), then "
+        "activities=[shop_activities.charge, shop_activities.refund]",
+    ),
     "the workflow in activities=[...]": Mistake(
         DECORATED + _worker("activities=[ConfirmationWorkflow, send_confirmation]"),
         Kind.NOT_AN_ACTIVITY,
@@ -357,7 +364,7 @@ async def run_as_cell(source: str, namespace: dict[str, Any], file: str = "<cell
     its source kept in `linecache` under `file`, as IPython keeps each cell's."""
     linecache.cache[file] = (len(source), None, source.splitlines(keepends=True), file)
     code = compile(source, file, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-    ran = eval(code, namespace)  # noqa: S307 - a test's own cell source
+    ran = eval(code, namespace)  # a coroutine when the cell awaits
     if inspect.iscoroutine(ran):
         await ran
 
