@@ -135,8 +135,10 @@ async def test_one_worker_process_per_program_and_a_kill_only_where_the_activity
     process = running_worker_process(task_queue)
     try:
         assert running_worker_process(task_queue) is process
+        # Each step runs for 5 s: the kill must see reserve_inventory running. With 1 s, a busy
+        # machine's polls of the pending activities missed the whole run (seen with 6 workers).
         handle = await place_order(
-            dev_client, make_order(300, order_id, mock_delay_seconds=1), task_queue
+            dev_client, make_order(300, order_id, mock_delay_seconds=5), task_queue
         )
         async with running_worker(dev_client, task_queue):
             # Two workers poll now: the kill refuses unless the activity runs in the process.
