@@ -9,7 +9,12 @@ UV_VERSION := 0.13.8
 UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
 # --locked: refuse a uv.lock out of step with pyproject.toml (run `make lock`);
 # --inexact: keep what the lock does not list (uv itself, the test tools after `make test`).
-SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact
+# Not installed: rfc3987-syntax. jsonschema checks the "iri" format with it when it is there,
+# and builds its grammar on import: a second of CPU in every Jupyter server and every process
+# that reads a notebook with nbformat, for a format none of Jupyter's schemas uses. The room
+# skips it too (SKIPPED_PACKAGES in order_management/hosting/room/environment.py).
+SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact \
+	--no-install-package rfc3987-syntax
 # Rebuilt when the dependencies change; otherwise `make setup` is a no-op.
 LAB_STAMP := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test

@@ -48,6 +48,7 @@ SPREAD_MODULES = frozenset(
         "tests/test_terminal.py",
         "tests/test_outages.py",
         "tests/test_durability.py",
+        "tests/test_exercise_checks.py",
     }
 )
 
@@ -71,6 +72,12 @@ LONGEST_FIRST = (
     "tests/integration/test_run_all.py::test_notebook_runs_top_to_bottom_with_solutions[04",
     "tests/integration/test_browser.py",
     "tests/integration/test_load.py",
+    # The fast tier's longest scopes, 15 to 20 s each (`make test-fast`: about 20 s less wall).
+    "tests/test_durability.py",
+    "tests/test_beyond_the_basics.py",
+    "tests/test_progress.py",
+    "tests/test_heartbeats.py",
+    "tests/test_bad_messages.py",
 )
 
 

@@ -27,6 +27,7 @@ PROXY_PACKAGE = "configurable-http-proxy@5.3.0"
 # jsonschema checks the "iri" format with rfc3987-syntax when it is installed, which builds a
 # grammar as it is imported: a second of CPU in every Jupyter server's start, for a format
 # none of the schemas Jupyter validates uses. The rest of uv.lock is installed as locked.
+# `make lab` and `make test` skip it too (the Makefile's SYNC).
 SKIPPED_PACKAGES = ["--no-install-package", "rfc3987-syntax"]
 
 
