@@ -102,9 +102,9 @@ def installed(venv: Path) -> dict[str, str]:
 def test_make_lab_installs_the_locked_versions_and_no_test_tool(lab_venv: Path) -> None:
     packages = installed(lab_venv)
     assert not TEST_TOOLS & packages.keys()
-    assert {
-        name: version for name, version in packages.items() if name not in NOT_LOCKED
-    } == {name: version for name, version in locked().items() if name not in NOT_INSTALLED}
+    assert {name: version for name, version in packages.items() if name not in NOT_LOCKED} == {
+        name: version for name, version in locked().items() if name not in NOT_INSTALLED
+    }
 
 
 def test_everything_the_workshop_runs_imports_without_the_test_tools(lab_venv: Path) -> None:
