@@ -65,6 +65,11 @@ def is_sandbox_refusal(message: str) -> bool:
     return _SANDBOX_REFUSAL in message
 
 
+CANCEL_OF_ENDED_ATTEMPT = "Cannot find activity to cancel"
+"""The start of the UserWarning a worker gives when the server cancels an activity attempt
+that has already ended on it (a cancel and the attempt's end crossing)."""
+
+
 def is_worker_task(task: asyncio.Task[Any]) -> bool:
     """Whether `task` runs a Temporal worker (`Worker.run`, started by any code: the kernel's
     own worker or a learner's `asyncio.create_task(worker.run())`). A task does not say what

@@ -18,6 +18,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
+from temporalio.worker import _activity as worker_activity
 from temporalio.worker import _workflow_instance as workflow_instance
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
@@ -229,3 +230,8 @@ def test_the_sandboxs_refusal_is_still_recognised_in_a_failed_workflow_tasks_mes
     refusal = str(RestrictedWorkflowAccessError("datetime.datetime.now.__call__"))
     assert sdk_internals.is_sandbox_refusal(f"Failed activation: {refusal}")
     assert not sdk_internals.is_sandbox_refusal("Workflow task failed: boom")
+
+
+def test_the_worker_still_warns_with_these_words_of_a_cancel_for_an_ended_attempt() -> None:
+    source = inspect.getsource(worker_activity)
+    assert f'warnings.warn(f"{sdk_internals.CANCEL_OF_ENDED_ATTEMPT} for token' in source
