@@ -128,11 +128,16 @@ def start_lab(root: Path, state: Path, home: Path, temporal_port: int) -> Lab:
     )
     deadline = time.monotonic() + LAB_START_SECONDS
     while lab_api(lab, "api/status") is None:
-        if process.poll() is not None or time.monotonic() > deadline:
+        exited = process.poll()
+        if exited is not None or time.monotonic() > deadline:
             stop_lab(lab)
+            why = (
+                f"exited with code {exited}"
+                if exited is not None
+                else f"did not answer within {LAB_START_SECONDS} s"
+            )
             pytest.fail(
-                f"JupyterLab did not answer at {lab.url} within {LAB_START_SECONDS} s:\n"
-                + log.read_text(errors="replace")[-2000:]
+                f"JupyterLab at {lab.url} {why}:\n" + log.read_text(errors="replace")[-2000:]
             )
         time.sleep(0.2)
     return lab
