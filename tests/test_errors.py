@@ -196,10 +196,11 @@ async def test_a_call_without_await_says_which_call_needs_it_and_warns_no_more(
     try:
         install_error_display(shell)
         shell.user_ns["client"] = dev_client
-        result = shell.run_cell(
+        result = await run_cell(
+            shell,
             "handle = client.get_workflow_handle('ORDER-1')\n"
             "description = handle.describe()  # the mistake: no await\n"
-            "description.status"
+            "description.status",
         )
         unawaited = shell.user_ns["description"]
     finally:

@@ -49,7 +49,8 @@ a cell's own typo keeps IPython's display."""
 def install_error_display(shell: Any) -> None:
     """Show `ONE_LINE_ERRORS` as one line, and a `NameError` with the likely cause (a cell
     run out of order). Idempotent."""
-    shell.set_custom_exc((*ONE_LINE_ERRORS, *WORKER_ERRORS, NameError, AttributeError), _show_error)
+    # WORKER_ERRORS holds AttributeError too: a call written without `await` is one of those.
+    shell.set_custom_exc((*ONE_LINE_ERRORS, *WORKER_ERRORS, NameError), _show_error)
 
 
 def brief(error: BaseException) -> str:
