@@ -58,41 +58,6 @@ SPREAD_MODULES = frozenset(
 SHARED_SCOPES = {"tests/integration/test_room_ports.py": "tests/integration/test_room.py"}
 
 
-# What goes out to the workers first: the longest scopes, so that no worker starts a
-# three-minute module while the others are nearly done (longest processing time first). The
-# figures are one scope's seconds in a fresh-clone run of `make test` on 2 cores. Everything
-# else follows in collection order, the fast tier's short tests last.
-LONGEST_FIRST = (
-    "tests/integration/test_room.py",  # with test_room_ports.py, one scope: about 280 s, as root
-    "tests/integration/test_room_ports.py",
-    "tests/integration/test_site.py",  # `make site` on a fresh clone: about 180 s
-    "tests/integration/test_deep_dives.py",  # 09 and 10 Run All, untouched and solved
-    "tests/integration/test_change_the_workflow.py",
-    "tests/integration/test_testing_workflows.py",
-    "tests/integration/test_run_all.py::test_notebook_runs_top_to_bottom_with_solutions[04",
-    "tests/integration/test_browser.py",
-    "tests/integration/test_load.py",
-    # The fast tier's longest scopes, 15 to 20 s each (`make test-fast`: about 20 s less wall).
-    "tests/test_durability.py",
-    "tests/test_beyond_the_basics.py",
-    "tests/test_progress.py",
-    "tests/test_heartbeats.py",
-    "tests/test_bad_messages.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put `LONGEST_FIRST` first; sorting is stable, so the rest keep their order."""
-
-    def rank(item: pytest.Item) -> int:
-        return next(
-            (i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
-            len(LONGEST_FIRST),
-        )
-
-    items.sort(key=rank)
-
-
 class ModuleScheduling(LoadScopeScheduling):
     """xdist's scheduling by scope, with a module as the scope but for `SPREAD_MODULES` (each
     test its own) and `SHARED_SCOPES` (two modules, one scope).
