@@ -22,7 +22,6 @@ from pathlib import Path
 import nbformat
 from sphinx.cmd.build import build_main
 
-from order_management.local.config import UI_PORT_OFFSET
 from tests.helpers.servers import free_port  # the tests' free ports, as CI runs the notebooks
 from website import pages
 from website.execute import Execution, Server, execute_all
@@ -52,9 +51,7 @@ def main() -> int:
     contents = pages.contents(NOTEBOOKS)
 
     state = Path(tempfile.mkdtemp(prefix="site-state-"))
-    shared, own = free_port(), free_port()
-    while abs(own - shared) in (0, UI_PORT_OFFSET):  # neither may take the other's UI port
-        own = free_port()
+    shared, own = free_port(), free_port()  # never the same: see free_port
     execution = Execution(RUN, state, Server(shared), Server(own))
     print(f"Executing {len(contents.order)} notebooks against dev servers the notebooks start")
     try:

@@ -37,13 +37,24 @@ def bindable(port: int) -> bool:
     return True
 
 
+# Every port this process has handed out. A port is often picked well before its server
+# binds it (JupyterLab's and the Temporal port its extension starts a dev server on), so
+# "bindable" alone gave one test the same port twice: JupyterLab found its port taken by the
+# dev server it had just started.
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A free port whose Web UI companion (port + 1000) is free too; under pytest-xdist, from
-    blocks of this worker's own, so two workers never pick the same port at the same moment."""
+    """A free port whose Web UI companion (port + 1000) is free too, never one this process
+    has handed out before; under pytest-xdist, from blocks of this worker's own, so two
+    workers never pick the same port at the same moment."""
     while True:
         block = random.choice(_own_blocks())
         port = _FIRST_PORT + block * _BLOCK + random.randrange(config.UI_PORT_OFFSET)
+        if port in _HANDED_OUT:
+            continue
         if bindable(port) and bindable(port + config.UI_PORT_OFFSET):
+            _HANDED_OUT.add(port)
             return port
 
 
