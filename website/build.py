@@ -51,8 +51,8 @@ def main() -> int:
     contents = pages.contents(NOTEBOOKS)
 
     state = Path(tempfile.mkdtemp(prefix="site-state-"))
-    shared, own = free_port(), free_port()  # never the same: see free_port
-    execution = Execution(RUN, state, Server(shared), Server(own))
+    servers = {name: Server(free_port()) for name in contents.order}  # each port its own
+    execution = Execution(RUN, state, servers)
     print(f"Executing {len(contents.order)} notebooks against dev servers the notebooks start")
     try:
         executed = execute_all(contents.order, execution)
@@ -66,7 +66,7 @@ def main() -> int:
         state_dir=state,
         home=Path.home(),
         hostname=socket.gethostname(),
-        ports=tuple(server.port for server in execution.servers),
+        ports=tuple(server.port for server in servers.values()),
     )
     SOURCE.mkdir(parents=True)
     left = []

@@ -1,12 +1,12 @@
-"""Every notebook executed top to bottom with nbclient, as CI runs them, against dev servers
-that the notebooks start themselves (their first cells do when nothing answers).
+"""Every notebook executed top to bottom with nbclient, as CI runs them, each against a dev
+server of its own that its first cells start (they do when nothing answers).
 
-Notebooks that share a server run side by side in their own kernels: their workflow ids are
-fresh (`new_order_id`) and every in-kernel worker registers the same code, so one kernel's
-worker may run another's order without changing what either shows. 04 is the exception: it
-stops its worker to show an order that waits, kills worker processes and restarts its server,
-so it gets a server of its own. 05 runs last, because it replays the histories 04, 06 and 07
-save into `saved_histories/`; 00 runs first, because it is the one that starts the shared server.
+A server each, as a learner has one: notebooks on one server would share its task queue, so
+one kernel's worker could take another's workflow task and then vanish with it when that
+kernel shuts down at its notebook's end; the order would wait out the workflow task timeout
+(10 s) while the other notebook's cell waited on it. A few notebooks run side by side, each
+in its own kernel; 05 runs last, because it replays the histories 04, 06 and 07 save into
+`saved_histories/`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,8 @@ from nbclient import NotebookClient
 
 from order_management.local import devserver
 
-FIRST = "00_setup"
-ON_ITS_OWN_SERVER = "04_durability"
 LAST = "05_testing_workflows"
-KERNELS_SIDE_BY_SIDE = 2  # besides 04's; the machine this is written for has 2 cores
+KERNELS_SIDE_BY_SIDE = 3  # 04 waits on outages most of its run; the machine has 2 cores
 
 CELL_TIMEOUT_SECONDS = 180  # generous under load; the notebooks bound their own waits
 # Settings of the builder's shell that would point the kernels somewhere else.
@@ -42,25 +40,20 @@ FOREIGN_SETTINGS = (
 
 @dataclass(frozen=True)
 class Server:
-    """A dev server's port, started by the first notebook that connects to it."""
+    """A dev server's port, started by the notebook that connects to it."""
 
     port: int
 
 
 @dataclass
 class Execution:
-    """Where the notebooks run: the working copy of `notebooks/`, the state folder, the
-    servers; and what each notebook took."""
+    """Where the notebooks run: the working copy of `notebooks/`, the state folder, each
+    notebook's server; and what each notebook took."""
 
     notebook_dir: Path
     state_dir: Path
-    shared: Server
-    own: Server
+    servers: dict[str, Server]
     seconds: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def servers(self) -> tuple[Server, Server]:
-        return (self.shared, self.own)
 
     def env(self, server: Server) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in FOREIGN_SETTINGS}
@@ -82,29 +75,20 @@ def execute_all(names: list[str], execution: Execution) -> dict[str, Any]:
     try:
         return asyncio.run(_schedule(names, execution))
     finally:
-        for server in execution.servers:
+        for server in execution.servers.values():
             devserver.stop(server.port)
 
 
 async def _schedule(names: list[str], execution: Execution) -> dict[str, Any]:
     executed: dict[str, Any] = {}
+    side_by_side = asyncio.Semaphore(KERNELS_SIDE_BY_SIDE)
 
-    async def run(name: str, server: Server) -> None:
-        executed[name] = await _execute(name, server, execution)
+    async def run(name: str) -> None:
+        async with side_by_side:
+            executed[name] = await _execute(name, execution.servers[name], execution)
 
-    async def shared_ones() -> None:
-        await run(FIRST, execution.shared)
-        side_by_side = asyncio.Semaphore(KERNELS_SIDE_BY_SIDE)
-
-        async def one(name: str) -> None:
-            async with side_by_side:
-                await run(name, execution.shared)
-
-        rest = [n for n in names if n not in (FIRST, ON_ITS_OWN_SERVER, LAST)]
-        await asyncio.gather(*(one(name) for name in rest))
-
-    await asyncio.gather(shared_ones(), run(ON_ITS_OWN_SERVER, execution.own))
-    await run(LAST, execution.shared)
+    await asyncio.gather(*(run(name) for name in names if name != LAST))
+    await run(LAST)
     return {name: executed[name] for name in names}
 
 

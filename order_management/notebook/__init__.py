@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 # Every notebook connects and runs its worker through kernel_worker, so it is imported now.
 from order_management.notebook.kernel_worker import (
-    QUERY_TIMEOUT_SECONDS,
+    ANSWER_TIMEOUT_SECONDS,
     KernelWorker,
     WorkerStopped,
     connect_and_show,
@@ -150,7 +150,7 @@ __all__ = [
     "InvalidParameter",
     "KernelWorker",
     "NotYet",
-    "QUERY_TIMEOUT_SECONDS",
+    "ANSWER_TIMEOUT_SECONDS",
     "WebLink",
     "WorkerStopped",
     "approval_panel",

@@ -14,7 +14,7 @@ from temporalio.service import RPCError
 
 from order_management.deadline import Deadline
 from order_management.local import config
-from order_management.notebook.kernel_worker import QUERY_TIMEOUT_SECONDS, kernel_worker
+from order_management.notebook.kernel_worker import ANSWER_TIMEOUT_SECONDS, kernel_worker
 from order_management.orders import OrderError
 from order_management.shared import (
     APPROVAL_THRESHOLD,
@@ -70,7 +70,7 @@ async def watch_status(
     seen: str | None = None
     while True:
         status = await asyncio.wait_for(
-            handle.query(OrderWorkflow.get_status), QUERY_TIMEOUT_SECONDS
+            handle.query(OrderWorkflow.get_status), ANSWER_TIMEOUT_SECONDS
         )
         elapsed = waited.elapsed
         if status != seen:

@@ -11,7 +11,7 @@ from temporalio.service import RPCError
 
 from order_management.deadline import Deadline
 from order_management.notebook.display import STATUS_POLL_SECONDS
-from order_management.notebook.kernel_worker import QUERY_TIMEOUT_SECONDS
+from order_management.notebook.kernel_worker import ANSWER_TIMEOUT_SECONDS
 from order_management.orders import OrderError, send_approval
 from order_management.shared import OrderStatus
 from order_management.workflow import OrderWorkflow
@@ -91,7 +91,7 @@ class ApprovalPanel:
         while not deadline.passed:
             try:
                 status = await asyncio.wait_for(
-                    self.handle.query(OrderWorkflow.get_status), QUERY_TIMEOUT_SECONDS
+                    self.handle.query(OrderWorkflow.get_status), ANSWER_TIMEOUT_SECONDS
                 )
             except (asyncio.TimeoutError, RPCError) as err:
                 self._show(f"status unknown ({err or 'no worker answered'})")
