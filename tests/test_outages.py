@@ -6,6 +6,7 @@ that carries on.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -67,8 +68,14 @@ async def test_waiting_for_an_activity_that_never_starts_times_out_with_a_reason
     dev_client: Client, task_queue: str, order_id: str
 ) -> None:
     handle = await place_order(dev_client, make_order(300, order_id), task_queue)
-    with pytest.raises(TimeoutError, match="process_payment was not started .* is a worker"):
+    with pytest.raises(TimeoutError) as waited:
         await wait_for_activity(handle, "process_payment", timeout=0.5)
+    # What the server shows, so a learner (or a failing test) sees where the order is.
+    assert re.fullmatch(
+        rf"process_payment was not started in {handle.id} within 0.5 s \(no activity pending; "
+        r"its workflow task (scheduled|started), attempt 1\); is a worker running, .*",
+        str(waited.value),
+    )
     await handle.terminate("test over")
 
 
@@ -143,7 +150,8 @@ async def test_one_worker_process_per_program_and_a_kill_only_where_the_activity
         async with running_worker(dev_client, task_queue):
             # Two workers poll now: the kill refuses unless the activity runs in the process.
             try:
-                running = await kill_during(process, handle, "reserve_inventory")
+                # 60 s: a workflow task lost under load comes back after its 10 s timeout.
+                running = await kill_during(process, handle, "reserve_inventory", timeout=60)
             except OrderError as err:
                 assert "not in the worker process" in str(err) and process.alive
             else:

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.api.enums.v1 import PendingActivityState, PendingWorkflowTaskState
 from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError
@@ -109,8 +109,10 @@ async def wait_for_activity(
     `attempt`, until that attempt (or a later one) is; with `progress`, until a heartbeat
     has reported at least that much work done."""
     deadline = Deadline(timeout)
+    seen: list[PendingActivity] = []
     while not deadline.passed:
-        for pending in await pending_activities(handle):
+        seen = await pending_activities(handle)
+        for pending in seen:
             if (
                 pending.activity == activity
                 and pending.state == state
@@ -125,9 +127,27 @@ async def wait_for_activity(
         + (f" with progress {progress}" if progress else "")
     )
     raise TimeoutError(
-        f"{wanted} was not {state} in {handle.id} within {timeout:g} s; "
+        f"{wanted} was not {state} in {handle.id} within {timeout:g} s "
+        f"({_pending_now(seen)}; {await _workflow_task(handle)}); "
         "is a worker running, and does the order have a mock delay?"
     )
+
+
+def _pending_now(seen: list[PendingActivity]) -> str:
+    if not seen:
+        return "no activity pending"
+    return "pending: " + ", ".join(f"{p.activity} {p.state}, attempt {p.attempt}" for p in seen)
+
+
+async def _workflow_task(handle: WorkflowHandle) -> str:
+    """Where the order's workflow task is: one waiting for a worker, or taken by one that has
+    not answered (it is given to another worker after the workflow task timeout)."""
+    description = (await handle.describe()).raw_description
+    if not description.HasField("pending_workflow_task"):
+        return "no workflow task pending"
+    task = description.pending_workflow_task
+    state = PendingWorkflowTaskState.Name(task.state).removeprefix("PENDING_WORKFLOW_TASK_STATE_")
+    return f"its workflow task {state.lower()}, attempt {task.attempt}"
 
 
 async def kill_during(
