@@ -3,11 +3,18 @@
 Every wait in the workshop is bounded (a cell must never hang), and each one polls until
 something is true or its time is up. `Deadline` is that time: monotonic, so a wall clock set
 back or forward (NTP, a laptop waking up) neither ends a wait early nor stretches it.
+`ANSWER_TIMEOUT_SECONDS` bounds the waits for a worker's answer.
 """
 
 from __future__ import annotations
 
 import time
+
+ANSWER_TIMEOUT_SECONDS = 20.0
+"""How long a cell waits for a worker's answer to a query or an update. Longer than a workflow
+task's timeout (the server's default, 10 s): the answer waits for the order's current workflow
+task, and a kernel that shut down while its worker held that task (a restart, or another
+notebook's kernel polling the same task queue) only gives it back after those 10 s."""
 
 
 class Deadline:

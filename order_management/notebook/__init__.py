@@ -30,9 +30,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from order_management.deadline import ANSWER_TIMEOUT_SECONDS
+
 # Every notebook connects and runs its worker through kernel_worker, so it is imported now.
 from order_management.notebook.kernel_worker import (
-    ANSWER_TIMEOUT_SECONDS,
     KernelWorker,
     WorkerStopped,
     connect_and_show,

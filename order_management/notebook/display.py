@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 
-from order_management.deadline import Deadline
+from order_management.deadline import ANSWER_TIMEOUT_SECONDS, Deadline
 from order_management.local import config
-from order_management.notebook.kernel_worker import ANSWER_TIMEOUT_SECONDS, kernel_worker
+from order_management.notebook.kernel_worker import kernel_worker
 from order_management.orders import OrderError
 from order_management.shared import (
     APPROVAL_THRESHOLD,

@@ -33,12 +33,6 @@ from order_management.progress import record as progress
 from order_management.progress.finished import install_finished_hook
 from order_management.worker import build_worker, start_polling
 
-ANSWER_TIMEOUT_SECONDS = 20.0
-"""How long a cell waits for a worker's answer to a query or an update. Longer than a workflow
-task's timeout (the server's default, 10 s): the answer waits for the order's current workflow
-task, and a kernel that shut down while its worker held that task (a restart, or another
-notebook's kernel polling the same task queue) only gives it back after those 10 s."""
-
 _RESTART_HINT = "Run the cell that starts the worker again"
 
 

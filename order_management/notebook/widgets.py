@@ -9,9 +9,8 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
-from order_management.deadline import Deadline
+from order_management.deadline import ANSWER_TIMEOUT_SECONDS, Deadline
 from order_management.notebook.display import STATUS_POLL_SECONDS
-from order_management.notebook.kernel_worker import ANSWER_TIMEOUT_SECONDS
 from order_management.orders import OrderError, send_approval
 from order_management.shared import OrderStatus
 from order_management.workflow import OrderWorkflow

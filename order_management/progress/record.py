@@ -21,6 +21,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from order_management.deadline import ANSWER_TIMEOUT_SECONDS
 from order_management.local import config
 from order_management.progress.workflow import (
     PROGRESS_MEMO,
@@ -32,7 +33,6 @@ from order_management.progress.workflow import (
     Progress,
 )
 
-QUERY_TIMEOUT_SECONDS = 10.0
 WORKER_START_SECONDS = 30.0
 SESSION_VARIABLE = "JPY_SESSION_NAME"
 """Jupyter tells a kernel the path of its notebook in this variable."""
@@ -195,7 +195,9 @@ async def read_progress(client: Client) -> Progress:
     await flush()
     handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(PROGRESS_WORKFLOW_ID)
     try:
-        return await asyncio.wait_for(handle.query(LearnerProgress.progress), QUERY_TIMEOUT_SECONDS)
+        return await asyncio.wait_for(
+            handle.query(LearnerProgress.progress), ANSWER_TIMEOUT_SECONDS
+        )
     except RPCError as err:
         if "not found" in err.message.lower():
             return Progress()
