@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import dis
 import linecache
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, auto
 from pathlib import Path
@@ -117,6 +119,27 @@ def executed_cell_id(result: Any) -> str | None:
     (`ExecutionInfo.cell_id`). None of the three documents it as a promise."""
     cell_id = getattr(getattr(result, "info", None), "cell_id", None)
     return cell_id if isinstance(cell_id, str) else None
+
+
+def before_kernel_shutdown(shell: Any, stop: Callable[[], None]) -> bool:
+    """Call `stop` each time Jupyter asks this kernel to shut down (Shut Down, Restart, the
+    end of an nbclient run), before the kernel answers and ends; False outside ipykernel.
+    ipykernel offers no hook for it: its `shutdown_request` calls the kernel's `do_shutdown`
+    (kernelbase.py), on the control thread, while the cells' event loop goes on running."""
+    kernel = getattr(shell, "kernel", None)
+    if kernel is None or not hasattr(kernel, "do_shutdown"):
+        return False
+    if getattr(kernel.do_shutdown, "_stops_first", None) is not stop:
+        answer = kernel.do_shutdown
+
+        def do_shutdown(restart: bool) -> Any:
+            with contextlib.suppress(Exception):  # the kernel shuts down, whatever `stop` met
+                stop()
+            return answer(restart)
+
+        do_shutdown._stops_first = stop  # type: ignore[attr-defined]
+        kernel.do_shutdown = do_shutdown
+    return True
 
 
 # -- A learner's mistake in `Worker(...)`, read from the error the SDK raised ------------------

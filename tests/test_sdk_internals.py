@@ -168,6 +168,27 @@ def test_a_kernel_still_takes_a_cells_id_from_the_metadata_jupyterlab_sends() ->
         assert kernel.run("print(heard[-1])").strip() == ran
 
 
+def test_a_kernel_asked_to_shut_down_still_calls_do_shutdown_on_another_thread(
+    tmp_path: Path,
+) -> None:
+    """Jupyter's shutdown request reaches `Kernel.do_shutdown`, on ipykernel's control thread
+    (never the cells' own, which the workers' stop needs free), before the kernel ends."""
+    heard = tmp_path / "heard"
+    client = notebook_client(nbformat.v4.new_notebook())
+    with client.setup_kernel():  # leaving it shuts the kernel down, as Jupyter asks
+        Kernel(client).run(
+            "import threading\n"
+            "from pathlib import Path\n"
+            "from order_management import sdk_internals\n"
+            "def stop():\n"
+            "    on_main = threading.current_thread() is threading.main_thread()\n"
+            f"    Path({str(heard)!r}).write_text(f'main thread: {{on_main}}')\n"
+            "print(sdk_internals.before_kernel_shutdown(get_ipython(), stop))"
+        )
+        assert not heard.exists()
+    assert heard.read_text() == "main thread: False"
+
+
 @pytest.mark.filterwarnings("ignore:coroutine 'send_confirmation' was never awaited")
 @pytest.mark.parametrize("name", MISTAKES)
 async def test_the_sdk_still_reports_each_worker_mistake_where_the_workshop_reads_it(

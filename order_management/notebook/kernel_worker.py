@@ -10,7 +10,9 @@ guard and display around them:
 - `run_in_background(worker)`: a notebook kernel is a long-running asyncio program, so the
   cell's worker runs there as a background task. It keeps polling between cells (a signal
   sent from a terminal while no cell runs still completes the order). Running the cell again
-  replaces the old worker: never two polling at once.
+  replaces the old worker: never two polling at once. When Jupyter shuts the kernel down
+  (Restart, Shut Down, the end of an nbclient run), the worker stops first, as
+  `stop_worker()` stops it, so the server knows it is gone.
 
 `connect_and_show()` and `start_worker()` do both steps in one call, with the workshop's own
 worker (`order_management.worker.build_worker`): the deep dives use them.
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
+from concurrent.futures import Future, wait
 from typing import Any
 
 from temporalio.client import Client
@@ -31,7 +35,12 @@ from order_management.local.connection import connect, ensure_local_server
 from order_management.notebook.cell_errors import install_error_display
 from order_management.progress import record as progress
 from order_management.progress.finished import install_finished_hook
+from order_management.sdk_internals import before_kernel_shutdown
 from order_management.worker import build_worker, start_polling
+
+SHUTDOWN_GRACE_SECONDS = 3.0
+"""How long a kernel that Jupyter shuts down gives its workers to stop: less than the 5 s
+Jupyter waits before it kills the kernel (jupyter_client's `shutdown_wait_time`)."""
 
 _RESTART_HINT = "Run the cell that starts the worker again"
 
@@ -52,6 +61,8 @@ class KernelWorker:
     def __init__(self) -> None:
         self.worker: Worker | None = None
         self.task: asyncio.Task[None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The cells' event loop, where the worker runs."""
         self.problem: str | None = None
         """Why the worker ended on its own; None while it runs or after a normal stop."""
 
@@ -72,7 +83,7 @@ class KernelWorker:
         except (RuntimeError, TimeoutError) as err:  # the SDK's own errors, e.g. no namespace
             raise WorkerStopped(f"The worker could not start: {err}") from None
         self.task.add_done_callback(self._ended)
-        self.worker = worker
+        self.worker, self.loop = worker, asyncio.get_running_loop()
         prepare_shell()
         return worker
 
@@ -99,6 +110,12 @@ class KernelWorker:
             self.problem = "The in-kernel worker was shut down outside stop_worker()"
         print(f"{self.problem}. {_RESTART_HINT}.", file=sys.stderr)
 
+    def stop_soon(self) -> Future[None] | None:
+        """Begin `stop()` from another thread; the future is done once the worker stopped."""
+        if not self.running or self.loop is None or self.loop.is_closed():
+            return None
+        return asyncio.run_coroutine_threadsafe(self.stop(), self.loop)
+
     def raise_if_stopped(self) -> None:
         """Raise `WorkerStopped` if the worker ended on its own (not after stop())."""
         if self.problem:
@@ -121,11 +138,24 @@ def prepare_shell() -> None:
         return
     install_error_display(shell)
     install_finished_hook(shell)
+    before_kernel_shutdown(shell, _stop_workers_before_shutdown)
     if _warn_if_worker_stopped not in shell.events.callbacks["pre_run_cell"]:
         shell.events.register("pre_run_cell", _warn_if_worker_stopped)
         # This kernel's first prepared cell: the learner is in this notebook, even one that
         # never connects to the dev server (05 tests against the time-skipping server).
         progress.notebook_opened()
+
+
+def _stop_workers_before_shutdown() -> None:
+    """Stop this kernel's workers when Jupyter shuts the kernel down, as `stop_worker()` does,
+    rather than let them die with it. The server then hears they are gone: an activity one was
+    running is cancelled and retried at once, not after its timeout, and no workflow task of
+    another notebook's order (workers of several kernels poll one task queue) is left waiting
+    out the workflow task timeout (10 s)."""
+    if threading.current_thread() is threading.main_thread():
+        return  # the cells' loop runs on this thread: waiting for it here would block it
+    stopping = [kernel_worker.stop_soon(), progress.shut_down_progress_worker()]
+    wait([future for future in stopping if future], timeout=SHUTDOWN_GRACE_SECONDS)
 
 
 def _warn_if_worker_stopped(*_: Any) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -99,13 +100,21 @@ async def kernel_connected(client: Client) -> None:
 
 
 async def stop_progress_worker() -> None:
-    """Stop this kernel's progress worker (tests; a kernel's exit ends it anyway)."""
-    thread, worker, loop = _recorder.thread, _recorder.worker, _recorder.loop
-    if thread is None or worker is None or loop is None:
+    """Stop this kernel's progress worker and wait for its thread (tests)."""
+    thread = _recorder.thread
+    if shut_down_progress_worker() is None or thread is None:
         return
-    asyncio.run_coroutine_threadsafe(worker.shutdown(), loop)
     await asyncio.to_thread(thread.join, WORKER_START_SECONDS)
     _recorder.thread = _recorder.worker = _recorder.loop = None
+
+
+def shut_down_progress_worker() -> Future[None] | None:
+    """Begin the progress worker's shutdown, from any thread (Jupyter shuts kernels down from
+    its control thread); the future is done once the worker has shut down."""
+    worker, loop = _recorder.worker, _recorder.loop
+    if worker is None or loop is None or loop.is_closed():
+        return None
+    return asyncio.run_coroutine_threadsafe(worker.shutdown(), loop)
 
 
 def current_notebook() -> str | None:

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 
 import nbformat
 import pytest
+from temporalio.client import Client
 
+from order_management.notebook.outages import pending_activities
 from tests.helpers.notebooks import (
     Kernel,
     NotebookServer,
@@ -216,3 +219,31 @@ def test_a_cell_shows_the_code_it_runs_from_the_real_source(kernel: Kernel) -> N
         shown,
     ), shown
     assert "STEP_RETRY = RetryPolicy(" in shown and "maximum_interval=" in shown
+
+
+async def test_a_kernel_shut_down_stops_its_worker_so_its_activity_is_retried_at_once(
+    notebook_server: NotebookServer,
+) -> None:
+    # Restart, Shut Down, or nbclient at a notebook's end: the worker must not just die with
+    # the kernel, leaving its activity "started" until its 40 s timeout (a 30 s mock delay).
+    queue = f"shutdown-{uuid.uuid4().hex[:8]}"  # no other kernel's worker takes the activity
+    client = notebook_client(nbformat.v4.new_notebook())
+    with client.setup_kernel(env=notebook_server.env):  # leaving it shuts the kernel down
+        printed = Kernel(client).run(f"""
+from order_management.notebook import connect_and_show, new_order_id, start_worker
+from order_management.notebook.outages import wait_for_activity
+from order_management.shared import make_order
+from order_management.workflow import OrderWorkflow
+client = await connect_and_show()
+await start_worker(client, {queue!r})
+order = make_order(300, new_order_id(), mock_delay_seconds=30)
+handle = await client.start_workflow(OrderWorkflow.run, order, task_queue={queue!r},
+                                     id=f"order-workflow-{{order.order_id}}")
+await wait_for_activity(handle, "reserve_inventory")
+print(handle.id)
+""")
+    workflow_id = printed.split()[-1]
+    temporal_client = await Client.connect(f"localhost:{notebook_server.port}")
+    (retry,) = await pending_activities(temporal_client.get_workflow_handle(workflow_id))
+    assert (retry.activity, retry.state, retry.attempt) == ("reserve_inventory", "scheduled", 2)
+    assert "shutting down" in (retry.last_failure or "")
