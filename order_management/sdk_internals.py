@@ -1,9 +1,10 @@
-"""The SDK's and IPython's insides that the workshop reads, each in this one place.
+"""The SDK's, IPython's and ipykernel's insides that the workshop uses, each in this one place.
 
-Temporal's Python SDK and IPython do not promise these; they are here because no public API
-gives the same, and each one makes a learner's line shorter. The exact pin of `temporalio`
-in pyproject.toml keeps them stable; `tests/test_sdk_internals.py` checks each against the
-installed versions, so an upgrade that changes one fails there, loudly, not in a notebook.
+Temporal's Python SDK, IPython and ipykernel do not promise these; they are here because no
+public API gives the same, and each one makes a learner's line shorter or a kernel's exit
+clean. The exact pin of `temporalio` in pyproject.toml keeps them stable;
+`tests/test_sdk_internals.py` checks each against the installed versions, so an upgrade that
+changes one fails there, loudly, not in a notebook.
 """
 
 from __future__ import annotations
