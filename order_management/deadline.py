@@ -13,8 +13,9 @@ import time
 ANSWER_TIMEOUT_SECONDS = 20.0
 """How long a cell waits for a worker's answer to a query or an update. Longer than a workflow
 task's timeout (the server's default, 10 s): the answer waits for the order's current workflow
-task, and a kernel that shut down while its worker held that task (a restart, or another
-notebook's kernel polling the same task queue) only gives it back after those 10 s."""
+task, and a kernel that ended while its worker held that task, without stopping the worker
+(killed, crashed, or busy past its shutdown grace), only gives it back after those 10 s. The
+worker may be another notebook's kernel's: all of them poll the same task queue."""
 
 
 class Deadline:

@@ -2,11 +2,11 @@
 server of its own that its first cells start (they do when nothing answers).
 
 A server each, as a learner has one: notebooks on one server would share its task queue, so
-one kernel's worker could take another's workflow task and then vanish with it when that
-kernel shuts down at its notebook's end; the order would wait out the workflow task timeout
-(10 s) while the other notebook's cell waited on it. A few notebooks run side by side, each
-in its own kernel; 05 runs last, because it replays the histories 04, 06 and 07 save into
-`saved_histories/`.
+one kernel's worker could take another's workflow task, and if that kernel ended at its
+notebook's end before its worker had stopped (it has 3 s), the order would wait out the
+workflow task timeout (10 s) while the other notebook's cell waited on it. A few notebooks
+run side by side, each in its own kernel; 05 runs last, because it replays the histories 04,
+06 and 07 save into `saved_histories/`.
 """
 
 from __future__ import annotations
