@@ -244,6 +244,10 @@ print(handle.id)
 """)
     workflow_id = printed.split()[-1]
     temporal_client = await Client.connect(f"localhost:{notebook_server.port}")
-    (retry,) = await pending_activities(temporal_client.get_workflow_handle(workflow_id))
+    handle = temporal_client.get_workflow_handle(workflow_id)
+    try:
+        (retry,) = await pending_activities(handle)
+    finally:
+        await handle.terminate("test over")  # no worker polls its queue any more
     assert (retry.activity, retry.state, retry.attempt) == ("reserve_inventory", "scheduled", 2)
     assert "shutting down" in (retry.last_failure or "")
